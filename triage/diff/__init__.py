@@ -1,0 +1,1 @@
+"""Diffs: hunks (the unidiff boundary), symbols (hunk -> C symbol)."""

@@ -1,0 +1,292 @@
+"""Plain frozen dataclasses passed between the stages (see DESIGN.md).
+
+Nothing here does I/O. Derived facts are properties so that they cannot
+disagree with the data they come from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+# ---------------------------------------------------------------- people, tags
+
+
+@dataclass(frozen=True)
+class Person:
+    name: str
+    email: str = ""
+    # Web archives hide addresses as "axboe@...nel.dk": keep what is shown and
+    # say that it is incomplete rather than guessing the domain.
+    obfuscated: bool = False
+
+    def __str__(self) -> str:
+        if self.name and self.email:
+            return f"{self.name} <{self.email}>"
+        return self.name or self.email
+
+
+@dataclass(frozen=True)
+class Subject:
+    """A parsed subject line: `Re: [PATCH v3 2/5] io_uring/io-wq: ...`."""
+
+    raw: str
+    title: str  # without Re:/Fwd: and bracket prefixes
+    is_reply: bool = False
+    tags: tuple[str, ...] = ()  # bracket words as written: PATCH, v3, 2/5, 6.1, ...
+    is_patch: bool = False
+    version: int | None = None  # v3 -> 3
+    index: int | None = None  # 2/5 -> 2
+    total: int | None = None  # 2/5 -> 5
+    resend: bool = False
+    rfc: bool = False
+    tree: str | None = None  # "next", "for-next", "io_uring-6.19", ...
+    autosel: str | None = None  # AUTOSEL 6.16 -> "6.16"
+    # `[PATCH 6.1]` / `[PATCH 5.15.y]` name the stable branch the patch is
+    # meant for, not a version of the patch.
+    stable_target: str | None = None  # canonical branch name: linux-6.1.y
+
+    @property
+    def is_cover(self) -> bool:
+        return self.index == 0 and self.total is not None
+
+
+@dataclass(frozen=True)
+class Trailer:
+    key: str  # canonical spelling, e.g. "Signed-off-by"
+    value: str
+    person: Person | None = None
+    level: int = 0  # quoting level of the text it was found in
+
+
+@dataclass(frozen=True)
+class CommitRef:
+    """A commit id the text names, with its role and the quoted subject."""
+
+    sha: str
+    role: str  # fixes | upstream | cited | stable-prerequisite
+    subject: str | None = None
+    level: int = 0
+    author: str | None = None  # who wrote the text that cites it, when known
+    problems: tuple[str, ...] = ()  # e.g. "sha shorter than 12 hex digits"
+
+
+@dataclass(frozen=True)
+class StableCc:
+    """`Cc: stable@vger.kernel.org # 5.10+` and its prerequisite lines."""
+
+    raw: str
+    version_note: str | None = None  # "5.10+", "v6.18+", "5.14"
+    min_version: str | None = None  # "5.10" when the note says "5.10+"
+    prerequisites: tuple[CommitRef, ...] = ()
+
+
+# ----------------------------------------------------------------------- diffs
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # " " context, "+" added, "-" removed
+    text: str  # without the diff marker
+    old_no: int | None = None
+    new_no: int | None = None
+
+
+@dataclass(frozen=True)
+class ReviewComment:
+    """Reviewer text written between quoted diff lines."""
+
+    author: str | None
+    level: int  # quoting level of the comment itself (0 = the mail's author)
+    hunk_index: int  # index within the file diff
+    after_line: int  # index into Hunk.lines of the line the comment follows
+    text: str
+
+
+@dataclass(frozen=True)
+class Hunk:
+    old_start: int
+    old_len: int
+    new_start: int
+    new_len: int
+    section_hint: str  # git's "@@ ... @@ <hint>": a guess, never a fact
+    lines: tuple[DiffLine, ...]
+    comments: tuple[ReviewComment, ...] = ()
+
+    @property
+    def added(self) -> int:
+        return sum(1 for line in self.lines if line.kind == "+")
+
+    @property
+    def removed(self) -> int:
+        return sum(1 for line in self.lines if line.kind == "-")
+
+    @property
+    def counts_check(self) -> bool:
+        """Do the lines add up to the header's counts?"""
+        old = sum(1 for line in self.lines if line.kind in " -")
+        new = sum(1 for line in self.lines if line.kind in " +")
+        return old == self.old_len and new == self.new_len
+
+    def side(self, which: str) -> tuple[DiffLine, ...]:
+        """Lines of the old ("-") or new ("+") side, context included."""
+        return tuple(line for line in self.lines if line.kind in (" ", which))
+
+
+@dataclass(frozen=True)
+class FileDiff:
+    old_path: str | None  # None for a new file
+    new_path: str | None  # None for a deleted file
+    hunks: tuple[Hunk, ...]
+    old_blob: str | None = None  # from "index abc..def"
+    new_blob: str | None = None
+    mode: str | None = None
+    binary: bool = False
+
+    @property
+    def path(self) -> str:
+        return self.new_path or self.old_path or ""
+
+    @property
+    def added(self) -> int:
+        return sum(h.added for h in self.hunks)
+
+    @property
+    def removed(self) -> int:
+        return sum(h.removed for h in self.hunks)
+
+
+@dataclass(frozen=True)
+class Recovery:
+    """How a diff was rebuilt from damaged text, and how sure we are."""
+
+    method: str  # flattened | quoted | lost-context-prefix
+    confidence: float  # 0..1
+    detail: str
+
+
+@dataclass(frozen=True)
+class Diff:
+    files: tuple[FileDiff, ...]
+    level: int = 0  # 0 = the mail's own diff; >0 = quoted by a reply
+    author: str | None = None  # who wrote the diff, when the quoting says
+    recoveries: tuple[Recovery, ...] = ()
+
+    @property
+    def quoted(self) -> bool:
+        return self.level > 0
+
+    @property
+    def reconstructed(self) -> bool:
+        return any(r.method == "flattened" for r in self.recoveries)
+
+
+# -------------------------------------------------------------------- messages
+
+
+@dataclass(frozen=True)
+class MessagePart:
+    """A run of body lines at one quoting level, attributed when possible."""
+
+    level: int
+    author: str | None
+    text: str
+    kind: str = "prose"  # prose | diff | trailers | llm-explanation | code
+
+
+@dataclass(frozen=True)
+class ProseSymbol:
+    """A C identifier named in prose (`io_wq_enqueue()`, IO_WQ_BIT_EXIT)."""
+
+    name: str
+    kind: str  # function | constant | struct | member | identifier
+    level: int
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class Message:
+    source: str  # file name (and index within an mbox)
+    form: str  # mail | mbox | format-patch | git-show | diff | web-text
+    subject: Subject | None
+    author: Person | None
+    date: str | None  # ISO 8601 when it could be parsed, else as written
+    message_id: str | None = None
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    to: tuple[Person, ...] = ()
+    cc: tuple[Person, ...] = ()
+    parts: tuple[MessagePart, ...] = ()
+    trailers: tuple[Trailer, ...] = ()
+    commits: tuple[CommitRef, ...] = ()
+    stable: tuple[StableCc, ...] = ()
+    diffs: tuple[Diff, ...] = ()
+    prose_symbols: tuple[ProseSymbol, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def upstream(self) -> str | None:
+        for ref in self.commits:
+            if ref.role == "upstream":
+                return ref.sha
+        return None
+
+    @property
+    def fixes(self) -> tuple[CommitRef, ...]:
+        return tuple(ref for ref in self.commits if ref.role == "fixes")
+
+    @property
+    def own_diffs(self) -> tuple[Diff, ...]:
+        return tuple(d for d in self.diffs if not d.quoted)
+
+
+# -------------------------------------------------------------------- symbols
+
+
+@dataclass(frozen=True)
+class SymbolChange:
+    """What one hunk does to one C symbol."""
+
+    file: str
+    hunk_index: int
+    symbol: str  # "create_worker_cb", "struct io_worker", "IO_WORKER_F_UP"
+    kind: str  # function | struct | union | enum | enumerator | macro | global | typedef | file-scope
+    how: tuple[str, ...]  # body changed, signature changed, member retyped: flags, label added: x, ...
+    evidence: str  # pre-image | hunk | hint
+    hint: str = ""  # git's section text for the hunk
+    hint_agrees: bool | None = None  # None when the hint names nothing checkable
+    new_lines: tuple[int, ...] = field(default=())  # changed line numbers, new side
+    old_lines: tuple[int, ...] = field(default=())  # changed line numbers, old side
+    diff_index: int = 0  # which of Message.diffs
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything the first stages know about one message."""
+
+    message: Message
+    symbols: tuple[SymbolChange, ...]
+    source_used: str | None = None  # the --source file the mapping used, if any
+    notes: tuple[str, ...] = ()  # what the mapping could not do, and why
+
+
+@dataclass(frozen=True)
+class InputResult:
+    """One input of a batch: its analyses, or the one-line reason it failed."""
+
+    source: str
+    form: str | None
+    analyses: tuple[Analysis, ...] = ()
+    problems: tuple[str, ...] = ()  # damaged parts; the rest was analysed
+    error: str | None = None  # the input could not be read at all
+    exit_code: int = 0
+
+
+@dataclass(frozen=True)
+class Document:
+    """One input as read: its messages and what was wrong with it."""
+
+    source: str
+    form: str
+    messages: tuple[Message, ...]
+    problems: tuple[str, ...] = ()  # damaged diffs etc.: reported, exit code 4

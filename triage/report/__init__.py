@@ -1,0 +1,1 @@
+"""Rendering: plain data -> text, JSON (and later HTML, mail replies)."""

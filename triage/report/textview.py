@@ -1,0 +1,137 @@
+"""View model for the terminal account of `triage analyze`: every string
+the template prints is made here, so the template only loops and prints."""
+
+from __future__ import annotations
+
+from triage.model import Analysis, InputResult, Message, SymbolChange
+
+_EVIDENCE = {
+    "pre-image": "from the whole source file",
+    "hunk": "from the hunk's own lines",
+    "hint": "from git's @@ section text only (not checked against code)",
+    "none": "undetermined",
+}
+
+
+def input_view(result: InputResult) -> dict:
+    return {
+        "title": f"{result.source} ({result.form or 'unreadable'})",
+        "error": result.error,
+        "problems": list(result.problems),
+        "messages": [message_view(a, len(result.analyses) > 1) for a in result.analyses],
+    }
+
+
+def message_view(analysis: Analysis, in_thread: bool) -> dict:
+    m = analysis.message
+    s = m.subject
+    rows = [
+        ("Subject", s.raw if s else "(not in the input)"),
+        ("Author", str(m.author) + (" (address obfuscated by the archive)" if m.author and m.author.obfuscated else "")
+         if m.author else "(not in the input)"),
+        ("Date", m.date or "(not in the input)"),
+    ]
+    if m.message_id:
+        rows.append(("Message-ID", f"<{m.message_id}>"))
+    if m.in_reply_to:
+        rows.append(("In-Reply-To", f"<{m.in_reply_to}>"))
+    if s:
+        rows += _subject_rows(s)
+    if m.upstream:
+        rows.append(("Upstream commit", m.upstream))
+    return {
+        "heading": f"{m.source}" if in_thread else "",
+        "rows": [{"key": k, "value": v} for k, v in rows],
+        "trailers": [f"{t.key}: {t.value}" + (f"   [quoted, level {t.level}]" if t.level else "") for t in m.trailers],
+        "stable": [_stable_line(c) for c in m.stable],
+        "commits": [_commit_line(c) for c in m.commits],
+        "parts": [f"level {p.level}: {p.author or 'unknown'}" + ("" if p.kind == "prose" else f" ({p.kind})")
+                  + f", {len(p.text.splitlines())} line(s)" for p in m.parts],
+        "diffs": [_diff_view(m, i, analysis) for i in range(len(m.diffs))],
+        "prose_symbols": [f"{p.name} ({p.kind}" + (f", quoted level {p.level}" if p.level else "")
+                          + (f", {p.count}x" if p.count > 1 else "") + ")" for p in m.prose_symbols],
+        "warnings": list(m.warnings) + list(analysis.notes),
+        "source_used": analysis.source_used,
+    }
+
+
+def _subject_rows(s) -> list[tuple[str, str]]:
+    rows = []
+    kind = []
+    if s.is_reply:
+        kind.append("reply")
+    if s.is_patch:
+        kind.append("patch")
+    if s.rfc:
+        kind.append("RFC")
+    if s.resend:
+        kind.append("RESEND")
+    if s.version:
+        kind.append(f"v{s.version}")
+    if s.index is not None:
+        kind.append(f"{s.index}/{s.total}" + (" (cover letter)" if s.is_cover else ""))
+    if kind:
+        rows.append(("Kind", ", ".join(kind)))
+    if s.stable_target:
+        rows.append(("Target branch", s.stable_target))
+    if s.tree:
+        rows.append(("Target tree", s.tree))
+    if s.autosel:
+        rows.append(("AUTOSEL for", s.autosel))
+    return rows
+
+
+def _commit_line(c) -> str:
+    text = f"{c.role:<20} {c.sha}"
+    if c.subject:
+        text += f' ("{c.subject}")'
+    if c.level:
+        text += f"   [quoted, level {c.level}" + (f", {c.author}" if c.author else "") + "]"
+    elif c.author and c.author.startswith("("):
+        text += f"   [{c.author}]"
+    for problem in c.problems:
+        text += f"\n{'':<21}! {problem}"
+    return text
+
+
+def _stable_line(c) -> str:
+    text = "Cc: stable" + (f"  # {c.version_note}" if c.version_note else "  (no version note)")
+    for p in c.prerequisites:
+        text += f"\n    needs first: {p.sha}" + (f' ("{p.subject}")' if p.subject else "")
+    return text
+
+
+def _diff_view(m: Message, index: int, analysis: Analysis) -> dict:
+    diff = m.diffs[index]
+    title = "own diff" if not diff.quoted else f"diff quoted at level {diff.level}" + (
+        f" (written by {diff.author})" if diff.author else "")
+    files = []
+    for f in diff.files:
+        hunks = []
+        for h_index, h in enumerate(f.hunks):
+            changes = [c for c in analysis.symbols
+                       if c.diff_index == index and c.file == f.path and c.hunk_index == h_index]
+            hunks.append({
+                "header": f"@@ -{h.old_start},{h.old_len} +{h.new_start},{h.new_len} @@ {h.section_hint}".rstrip()
+                + f"   (+{h.added} -{h.removed}" + ("" if h.counts_check else ", counts do not add up") + ")",
+                "changes": [_change_line(c) for c in changes],
+                "comments": [f"{c.author or 'unknown'} (level {c.level}), after line {c.after_line + 1}: "
+                             + " ".join(c.text.split()) for c in h.comments],
+            })
+        blob = f" {f.old_blob}..{f.new_blob}" if f.old_blob else ""
+        files.append({"title": f"{f.path}{blob}" + (" (binary)" if f.binary else "")
+                      + f"  +{f.added} -{f.removed}", "hunks": hunks})
+    return {
+        "title": title,
+        "recoveries": [f"{r.method}, confidence {r.confidence:.2f}: {r.detail}" for r in diff.recoveries],
+        "files": files,
+    }
+
+
+def _change_line(c: SymbolChange) -> str:
+    text = f"{c.kind} {c.symbol}" if c.kind not in ("struct", "union", "enum") else c.symbol
+    text += ": " + "; ".join(c.how)
+    text += f"  [{_EVIDENCE.get(c.evidence, c.evidence)}]"
+    if c.hint_agrees is False:
+        text += f"\n        ! git's section text says {c.hint!r}, which is not where this change is"
+    return text
