@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
-from triage.diff.symbols import map_file, map_hunk
+from triage.diff.symbols import indent_kept, map_file, map_hunk
 from triage.errors import DiffError, InputError, SourceError
 from triage.ingest import read_path
 from triage.model import Analysis, Document, FileDiff, InputResult, Message, SymbolChange
@@ -37,7 +37,8 @@ def analyze_message(message: Message, source: tuple[str, str] | None = None) -> 
                     notes.append(f"--source {source[0]} not used for {file.path}: {exc.problem}; "
                                  "mapped from the hunks alone")
             if changes is None:
-                changes = [c for i, h in enumerate(file.hunks) for c in map_hunk(file.path, i, h)]
+                indented = not diff.reconstructed and indent_kept([h for f in diff.files for h in f.hunks])
+                changes = [c for i, h in enumerate(file.hunks) for c in map_hunk(file.path, i, h, indented)]
             symbols += [replace(c, diff_index=d_index) for c in changes]
     if source is not None and used is None and not notes and message.diffs:
         notes.append(f"--source {source[0]} matches no file the diff changes")

@@ -225,8 +225,17 @@ def header(line: str) -> tuple[str, str] | None:
     first = re.match(r"^[A-Za-z_]\w*", stripped)
     if not first or first.group(0) in _CONTROL or re.match(r"^\w+\s*:(?!:)", stripped):
         return None
-    if stripped.endswith(";") and "(" not in stripped:
-        return None  # a member or local declaration, not a header
+    if stripped.endswith(";"):
+        # At top level: a prototype or a global; the caller decides from
+        # indentation whether this line is at top level at all.
+        tree = parse(stripped)
+        for node in tree.root_node.named_children:
+            if node.type == "declaration" and not node.has_error:
+                declarator = node.child_by_field_name("declarator")
+                name = _declarator_name(declarator)
+                if name and node.child_by_field_name("type") is not None:
+                    return ("prototype" if _has_function_declarator(declarator) else "global"), name
+        return None
     if re.match(r"^\w+\s*\(", stripped) and not re.match(r"^(?:struct|union|enum)\b", stripped):
         return None  # a call statement: a header has a type before the name
     probe = stripped.rstrip("{").rstrip()

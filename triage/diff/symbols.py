@@ -54,17 +54,26 @@ def _side(hunk: Hunk, kind: str) -> list[int]:
     return [i for i, line in enumerate(hunk.lines) if line.kind in (" ", kind)]
 
 
-def _header_at(hunk: Hunk, side: list[int], pos: int) -> tuple[str, str, int] | None:
+def _top_header(hunk: Hunk, text: str, indent_kept: bool) -> tuple[str, str] | None:
+    """csource.header, but in a hunk that kept its indentation only a line
+    in column 0 can open a top-level construct (kernel style): an indented
+    `struct x y = {` is a local variable, an indented `union {` a member."""
+    if text[:1].isspace() and indent_kept:
+        return None
+    return csource.header(text)
+
+
+def _header_at(hunk: Hunk, side: list[int], pos: int, indent_kept: bool) -> tuple[str, str, int] | None:
     """Is the line at side[pos] (or the signature ending there) a header?"""
     text = hunk.lines[side[pos]].text
-    found = csource.header(text)
+    found = _top_header(hunk, text, indent_kept)
     if found:
         return found[0], found[1], side[pos]
     # "{" alone or a signature's continuation lines: look up for its start.
     if text.strip() in ("{", "") or _SIGNATURE_TAIL.match(text):
         for back in range(pos - 1, max(pos - 6, -1), -1):
             candidate = hunk.lines[side[back]].text
-            found = csource.header(candidate)
+            found = _top_header(hunk, candidate, indent_kept)
             if found:
                 return found[0], found[1], side[back]
             if not (_SIGNATURE_TAIL.match(candidate) or candidate.strip().endswith(",")):
@@ -72,14 +81,17 @@ def _header_at(hunk: Hunk, side: list[int], pos: int) -> tuple[str, str, int] | 
     return None
 
 
-def _locate(hunk: Hunk, side: list[int], pos: int) -> _Container:
+def _locate(hunk: Hunk, side: list[int], pos: int, indent_kept: bool) -> _Container:
     """The top-level construct holding the line at side[pos]."""
-    own = _header_at(hunk, side, pos)
-    if own and own[0] in ("function", "struct", "union", "enum", "macro", "global"):
-        return _Container(own[0], own[1], own[2], "hunk")
+    own = _header_at(hunk, side, pos, indent_kept)
+    if own and own[0] in ("function", "struct", "union", "enum", "macro", "global", "prototype"):
+        if own[0] in ("prototype", "global") and not indent_kept:
+            own = None  # without indentation a declaration may be a local one
+        else:
+            return _Container(own[0], own[1], own[2], "hunk")
     depth = 0
     top_closed = False
-    indented = _indented(hunk)
+    indented = indent_kept
     for back in range(pos - 1, -1, -1):
         raw = hunk.lines[side[back]].text
         for ch in reversed(_code(raw)):
@@ -89,9 +101,13 @@ def _locate(hunk: Hunk, side: list[int], pos: int) -> _Container:
                 if depth:
                     depth -= 1
                     continue
-                found = _header_at(hunk, side, back)
-                if found and found[0] != "macro":
-                    return _Container(found[0], found[1], found[2], "hunk")
+                found = _header_at(hunk, side, back, indent_kept)
+                if found and found[0] not in ("macro", "prototype", "global") or (
+                        found and found[0] == "global" and _code(raw).rstrip().endswith("{")):
+                    name = found[1]
+                    if name == "enum (anonymous)":
+                        name = _enum_name(hunk, side, back)
+                    return _Container(found[0], name, found[2], "hunk")
         # With indentation intact, an unmatched "}" in column 0 ends a
         # top-level construct: whatever follows it is at file scope.
         if indented and depth > 0 and raw.startswith("}"):
@@ -101,24 +117,39 @@ def _locate(hunk: Hunk, side: list[int], pos: int) -> _Container:
     hint = csource.header(hunk.section_hint) if hunk.section_hint else None
     if hint:
         return _Container(hint[0], hint[1], None, "hint")
-    if _indented(hunk) and not hunk.lines[side[pos]].text[:1].isspace():
+    if indent_kept and not hunk.lines[side[pos]].text[:1].isspace():
         return _Container("file-scope", "(file scope)", None, "hunk")
     return _Container("unknown", "(unknown)", None, "none")
 
 
-def _indented(hunk: Hunk) -> bool:
-    """Does the hunk keep its indentation (not a web-archive copy)?"""
-    return any(line.text[:1] in ("\t", " ") for line in hunk.lines)
+def _enum_name(hunk: Hunk, side: list[int], opener: int) -> str:
+    """Name an anonymous enum by the constants the hunk shows of it."""
+    body = []
+    for i in range(opener + 1, len(side)):
+        text = hunk.lines[side[i]].text
+        if "}" in text:
+            break
+        body.append(text)
+    return csource.anonymous_enum_name([n for n, _ in csource.enumerators("\n".join(body))])
 
 
-def map_hunk(path: str, index: int, hunk: Hunk) -> list[SymbolChange]:
+def indent_kept(hunks: tuple[Hunk, ...] | list[Hunk]) -> bool:
+    """Did the diff keep its indentation? Web-archive copies and rebuilt
+    diffs lose it; a mailed or git diff of C code has indented lines in
+    some hunk. Decided per diff: a hunk of #include lines has none."""
+    return any(line.text[:1] in ("\t", " ") for h in hunks for line in h.lines)
+
+
+def map_hunk(path: str, index: int, hunk: Hunk, indented: bool | None = None) -> list[SymbolChange]:
+    if indented is None:
+        indented = indent_kept([hunk])
     groups: dict[tuple[str, str], dict] = {}
     old_side, new_side = _side(hunk, "-"), _side(hunk, "+")
     for i, line in enumerate(hunk.lines):
         if line.kind == " ":
             continue
         side = old_side if line.kind == "-" else new_side
-        container = _locate(hunk, side, side.index(i))
+        container = _locate(hunk, side, side.index(i), indented)
         entry = groups.setdefault((container.kind, container.name),
                                   {"container": container, "indices": []})
         entry["indices"].append(i)

@@ -112,6 +112,7 @@ class _Builder:
     new_seen: int = 0
     head: re.Match | None = None
     have_file_header: bool = False
+    path: str = "?"
 
     @property
     def in_hunk(self) -> bool:
@@ -222,6 +223,7 @@ def _structured(lines: list[QLine], authors: list[str | None], k: int) -> tuple[
         if text.startswith("diff --git "):
             b.start_file()
             b.canon.append(text)
+            b.path = text.split()[-1][2:] if text.split()[-1].startswith("b/") else text.split()[-1]
         elif text.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].text.startswith("+++ "):
             if not b.canon or not b.canon[-1].startswith(("diff --git", "index ", "new file", "deleted file",
                                                           "old mode", "new mode", "similarity", "rename", "copy")):
@@ -252,8 +254,10 @@ def _structured(lines: list[QLine], authors: list[str | None], k: int) -> tuple[
         if level > 0:
             b.trim()
         else:
+            m = b.head
             b.errors.append(
-                f"truncated hunk {b.hunk_index + 1} of file {b.file_index + 1}: "
+                f"{b.path}: hunk {b.hunk_index + 1} (@@ -{m.group('os')},{m.group('ol') or 1} "
+                f"+{m.group('ns')},{m.group('nl') or 1} @@) is truncated or garbled: "
                 f"{b.old_left} old and {b.new_left} new lines missing"
             )
             b.trim()
