@@ -205,6 +205,18 @@ class ProseSymbol:
 
 
 @dataclass(frozen=True)
+class CodeSnippet:
+    """A C definition written in prose, not as a diff: a proposal in a
+    review ("What about something like? enum { ... }") or a pahole dump."""
+
+    kind: str  # struct | union | enum
+    name: str
+    level: int
+    author: str | None
+    items: tuple[str, ...]  # members ("flags: long unsigned int") or enumerators ("IO_WORKER_F_UP = 0")
+
+
+@dataclass(frozen=True)
 class Message:
     source: str  # file name (and index within an mbox)
     form: str  # mail | mbox | format-patch | git-show | diff | web-text
@@ -222,6 +234,7 @@ class Message:
     stable: tuple[StableCc, ...] = ()
     diffs: tuple[Diff, ...] = ()
     prose_symbols: tuple[ProseSymbol, ...] = ()
+    snippets: tuple[CodeSnippet, ...] = ()
     warnings: tuple[str, ...] = ()
 
     @property

@@ -145,8 +145,9 @@ def map_hunk(path: str, index: int, hunk: Hunk, indented: bool | None = None) ->
         indented = indent_kept([hunk])
     groups: dict[tuple[str, str], dict] = {}
     old_side, new_side = _side(hunk, "-"), _side(hunk, "+")
+    skip_blank = _has_code_change(hunk)
     for i, line in enumerate(hunk.lines):
-        if line.kind == " ":
+        if line.kind == " " or (skip_blank and not line.text.strip()):
             continue
         side = old_side if line.kind == "-" else new_side
         container = _locate(hunk, side, side.index(i), indented)
@@ -171,6 +172,13 @@ def map_hunk(path: str, index: int, hunk: Hunk, indented: bool | None = None) ->
             old_lines=tuple(hunk.lines[i].old_no for i in indices if hunk.lines[i].old_no is not None),
         ))
     return changes
+
+
+def _has_code_change(hunk: Hunk) -> bool:
+    """Blank lines added or removed beside real changes (the empty line after
+    a new function) belong to no symbol; they are left out of the mapping
+    unless they are all the hunk changes."""
+    return any(line.kind != " " and line.text.strip() for line in hunk.lines)
 
 
 def _how_fragment(hunk: Hunk, container: _Container, indices: list[int]) -> list[str]:
@@ -299,7 +307,10 @@ def map_file(diff: FileDiff, old_text: str) -> list[SymbolChange]:
     changes = []
     for index, hunk in enumerate(diff.hunks):
         groups: dict[tuple[str, str], dict] = {}
+        skip_blank = _has_code_change(hunk)
         for line in hunk.lines:
+            if skip_blank and not line.text.strip():
+                continue
             if line.kind == "-":
                 d = _containing(old_defs, line.old_no)
                 groups.setdefault(_key(d), {"old": [], "new": []})["old"].append(line.old_no)

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from triage.ingest.diffscan import scan
-from triage.ingest.prose import prose_symbols
+from triage.ingest.prose import code_snippets, prose_symbols
 from triage.ingest.quoting import QLine, level_authors, split_levels
 from triage.ingest.trailers import (
     cited_refs, fixes_ref, merge_stable, parse_trailers, stable_cc, upstream_refs,
@@ -63,6 +63,7 @@ def build_message(env: Envelope, body: str) -> tuple[Message, list[str]]:
         to=env.to, cc=env.cc, parts=parts, trailers=trailers, commits=commits, stable=stable,
         diffs=tuple(f.diff for f in found if f.diff.files),
         prose_symbols=prose_symbols([(p.text, p.level) for p in parts if p.kind in ("prose", "llm-explanation")]),
+        snippets=code_snippets([(p.text, p.level, p.author) for p in parts if p.kind == "prose"]),
         warnings=tuple(warnings),
     )
     return message, errors

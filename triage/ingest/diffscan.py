@@ -193,11 +193,18 @@ def _structured(lines: list[QLine], authors: list[str | None], k: int) -> tuple[
             j = i
             while j < len(lines) and lines[j].level < level:
                 j += 1
+            first_text = next((lines[x].text for x in range(i, j) if lines[x].text.strip()), "")
+            if _TRIM.match(first_text):
+                # "<snip>" written by the quoter outside the quote marks.
+                if b.in_hunk:
+                    b.trim()
+                consumed.update(x for x in range(i, j) if _TRIM.match(lines[x].text))
+                if not (j < len(lines) and lines[j].level == level and is_diff_start(lines, j)):
+                    break
+                i = j
+                continue
             resumes = j < len(lines) and lines[j].level == level and (b.in_hunk or is_diff_start(lines, j))
-            stop = j if resumes else i
-            if not resumes:
-                while stop < len(lines) and lines[stop].level == level - 1:
-                    stop += 1
+            stop = j if resumes else _first_paragraph_end(lines, i, level - 1)
             _attach(b, lines, authors, i, stop)
             comment_lines.update(range(i, stop))
             if not resumes:
@@ -264,6 +271,17 @@ def _structured(lines: list[QLine], authors: list[str | None], k: int) -> tuple[
     if not consumed:
         return None, k + 1
     return _finish(b, authors[k], consumed, comment_lines), max(i, k + 1)
+
+
+def _first_paragraph_end(lines: list[QLine], start: int, level: int) -> int:
+    """A reply after the end of a quoted diff comments on it with its first
+    paragraph; what follows is the reply going on about other things."""
+    k = start
+    while k < len(lines) and lines[k].level == level and not lines[k].text.strip():
+        k += 1
+    while k < len(lines) and lines[k].level == level and lines[k].text.strip():
+        k += 1
+    return k
 
 
 def _attach(b: _Builder, lines: list[QLine], authors: list[str | None], start: int, stop: int) -> None:

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 
-from triage.model import ProseSymbol
+from triage.diff import csource
+from triage.model import CodeSnippet, ProseSymbol
 
 _URL = re.compile(r"\b(?:https?|git|ftp)://\S+|\S+@\S+")
-_STRUCT = re.compile(r"\b(struct|union|enum)\s+([A-Za-z_]\w*)")
+# A tag name in prose counts when it looks like code: has an underscore or a
+# digit, or is followed by "{" or "*" ("the struct size" is English).
+_STRUCT = re.compile(r"\b(struct|union|enum)\s+([A-Za-z_]\w*(?:_\w*|\d\w*)|[A-Za-z_]\w*(?=\s*[{*]))")
 _MEMBER = re.compile(r"\b([a-z_]\w*)->([a-z_]\w*)")
 _CALL = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
 _CONSTANT = re.compile(r"\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b(\s*=\s*-?\d)?")
@@ -58,3 +61,50 @@ def prose_symbols(texts: list[tuple[str, int]]) -> tuple[ProseSymbol, ...]:
             add(name, "function" if name in calls else "identifier", level)
     ordered = sorted(seen.items(), key=lambda item: item[1][3])
     return tuple(ProseSymbol(name, kind, level, count) for name, (kind, level, count, _) in ordered)
+
+
+_OPENER = re.compile(r"^\s*(?:typedef\s+)?(struct|union|enum)\b[^;{]*\{\s*$")
+
+
+def code_snippets(texts: list[tuple[str, int, str | None]]) -> tuple[CodeSnippet, ...]:
+    """struct/union/enum definitions written out in prose parts:
+    texts are (text, level, author)."""
+    found: list[CodeSnippet] = []
+    for text, level, author in texts:
+        lines = text.split("\n")
+        i = 0
+        while i < len(lines):
+            if not _OPENER.match(lines[i]):
+                i += 1
+                continue
+            depth, j = 0, i
+            while j < len(lines):
+                depth += lines[j].count("{") - lines[j].count("}")
+                if depth <= 0 and j > i:
+                    break
+                j += 1
+            block = "\n".join(line for line in lines[i:j + 1] if line.strip() != "<snip>")
+            snippet = _snippet(block, level, author)
+            if snippet:
+                found.append(snippet)
+            i = j + 1
+    return tuple(found)
+
+
+def _snippet(block: str, level: int, author: str | None) -> CodeSnippet | None:
+    kind = _OPENER.match(block.split("\n", 1)[0]).group(1)
+    if kind == "enum":
+        items = csource.enumerators(block)
+        if not items:
+            return None
+        name = csource.header(block.split("\n", 1)[0])
+        label = name[1] if name and not name[1].endswith("(anonymous)") else csource.anonymous_enum_name(
+            [n for n, _ in items])
+        return CodeSnippet(kind, label, level, author,
+                           tuple(f"{n} = {v}" if v is not None else n for n, v in items))
+    members = csource.members(block)
+    if not members:
+        return None
+    name = csource.header(block.split("\n", 1)[0])
+    label = name[1] if name else f"{kind} (anonymous)"
+    return CodeSnippet(kind, label, level, author, tuple(f"{m.name}: {m.type}" for m in members))

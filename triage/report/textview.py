@@ -50,6 +50,8 @@ def message_view(analysis: Analysis, in_thread: bool) -> dict:
         "diffs": [_diff_view(m, i, analysis) for i in range(len(m.diffs))],
         "prose_symbols": [f"{p.name} ({p.kind}" + (f", quoted level {p.level}" if p.level else "")
                           + (f", {p.count}x" if p.count > 1 else "") + ")" for p in m.prose_symbols],
+        "snippets": [f"{c.name} (level {c.level}, {c.author or 'unknown'}): " + ", ".join(c.items)
+                     for c in m.snippets],
         "warnings": list(m.warnings) + list(analysis.notes),
         "source_used": analysis.source_used,
     }
