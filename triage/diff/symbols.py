@@ -31,7 +31,9 @@ from triage.model import FileDiff, Hunk, SymbolChange
 _LABEL = re.compile(r"^\s*(?!default\b)([A-Za-z_]\w*)\s*:(?!:)\s*(?:/\*.*\*/\s*)?$")
 _STRING = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\\.|[^\'\\])*\'')
 _COMMENT = re.compile(r"/\*.*?\*/|//.*$")
-_SIGNATURE_TAIL = re.compile(r"^\s*(?:__\w+(?:\([^)]*\))?\s*)+$|^\s*[\w\s\*,]*\)\s*$|^\s*[\w\s\*,()]+,\s*$")
+# Lines that continue a signature or prototype: annotations such as
+# __must_hold(x), or indented parameters ending in "," / ")" / ");".
+_SIGNATURE_TAIL = re.compile(r"^\s*(?:__\w+(?:\([^)]*\))?\s*)+$|^\s+[\w\s\*,\[\]]*\)\s*;?\s*$|^\s+[\w\s\*,()\[\]]+,\s*$")
 
 
 def _code(text: str) -> str:
@@ -68,6 +70,8 @@ def _header_at(hunk: Hunk, side: list[int], pos: int, indent_kept: bool) -> tupl
     text = hunk.lines[side[pos]].text
     found = _top_header(hunk, text, indent_kept)
     if found:
+        if found[0] == "function" and _ends_as_prototype(hunk, side, pos):
+            return "prototype", found[1], side[pos]
         return found[0], found[1], side[pos]
     # "{" alone or a signature's continuation lines: look up for its start.
     if text.strip() in ("{", "") or _SIGNATURE_TAIL.match(text):
@@ -75,10 +79,24 @@ def _header_at(hunk: Hunk, side: list[int], pos: int, indent_kept: bool) -> tupl
             candidate = hunk.lines[side[back]].text
             found = _top_header(hunk, candidate, indent_kept)
             if found:
+                if found[0] == "function" and text.rstrip().endswith(";"):
+                    return "prototype", found[1], side[back]
                 return found[0], found[1], side[back]
             if not (_SIGNATURE_TAIL.match(candidate) or candidate.strip().endswith(",")):
                 break
     return None
+
+
+def _ends_as_prototype(hunk: Hunk, side: list[int], pos: int) -> bool:
+    """A signature whose parameters wrap: a prototype if it ends in ";"
+    before any "{" opens a body."""
+    for k in range(pos, min(pos + 8, len(side))):
+        code = _code(hunk.lines[side[k]].text).rstrip()
+        if "{" in code:
+            return False
+        if code.endswith(";"):
+            return True
+    return False
 
 
 def _locate(hunk: Hunk, side: list[int], pos: int, indent_kept: bool) -> _Container:

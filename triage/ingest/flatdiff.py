@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from triage.errors import DiffError
 from triage.model import Recovery
@@ -50,10 +49,21 @@ class _Choice:
     leftover: int
 
 
+_DECL_START = re.compile(r"^(?:static|void|int|bool|unsigned|long|struct|enum|union|const|inline|u\d+|s\d+)\b")
+
+
 def _end_cost(text: str) -> tuple[float, int]:
     """Cost of a C line ending here; the int counts 'mid-statement' ends."""
     if not text:
         return 0.0, 0
+    if text == "*":
+        return 0.3, 0  # an empty comment line: real, but rarer than text
+    if text.endswith("*/") and len(text) > 2 and not text.startswith(("/*", "*")):
+        return 0.5, 0  # comment text continues on lines that start with "*"
+    if text.endswith("{") and "(" in text and _DECL_START.match(text) and "=" not in text:
+        return 0.4, 0  # kernel style opens a function body on its own line
+    if text.endswith("{") and text.startswith("__"):
+        return 0.4, 0  # an annotation (__releases(x)) stands on its own line
     if text.endswith(("*/", "\\")) or text[-1] in ";{}":
         return 0.0, 0
     if text[-1] == ":":
@@ -73,10 +83,13 @@ def _start_cost(first: str) -> float:
     if first[:1] in ")?" or first.startswith(("&&", "||")):
         return 0.8  # continuation lines exist, but rarely
     if first == "{":
-        return 0.3  # kernel style opens a block on the line of its statement
+        return 0.1  # only a function body opens on a line of its own
     if first == "else" or first.startswith("else{"):
         return 0.5  # kernel style is "} else {" on one line
     return 0.0
+
+
+_STATEMENT_WORDS = {"if", "for", "while", "return", "switch", "do", "goto", "break", "continue"}
 
 
 def _join_cost(words: list[str]) -> float:
@@ -85,128 +98,189 @@ def _join_cost(words: list[str]) -> float:
     (`for (a; b; c) {` stays cheap because its `;` are inside parentheses)."""
     cost = 0.0
     depth = 0
+    text = " ".join(words)
+    if text.count(")") > text.count("("):
+        cost += 0.3  # closes a parenthesis opened on an earlier line: a continuation
+    if re.match(r"^(?:if|while|for|else if)\b", text):
+        # "if (x) foo();" on one line: checkpatch wants the statement below
+        close = _condition_end(text)
+        if close is not None and text[close:].strip() not in ("", "{"):
+            cost += 0.6
+    # "x = { .a = 1, .b = 2 };" is one line with its braces balanced
+    balanced = text.count("{") == text.count("}") and text.endswith(";")
     for k, word in enumerate(words[:-1]):
         depth += word.count("(") - word.count(")")
         if depth > 0:
+            continue
+        if balanced and ("{" in word or "}" in word):
             continue
         if word.endswith((";", "{")) or re.fullmatch(r"[A-Za-z_]\w*:", word):
             cost += 0.6
         elif word.endswith("}") and words[k + 1] not in ("else", "while"):
             cost += 0.6
-        elif word.endswith(")") and words[k + 1].split("(")[0] in _STATEMENT_WORDS:
+        elif word.endswith(")") and re.match(r"\w*", words[k + 1]).group(0) in _STATEMENT_WORDS:
             cost += 0.6  # "f(x) if (y)": a signature or condition, then a statement
     return cost
 
 
-_STATEMENT_WORDS = {"if", "for", "while", "return", "switch", "do", "goto", "break", "continue"}
+def _condition_end(text: str) -> int | None:
+    """Index just past the parenthesised condition of if/while/for."""
+    start = text.find("(")
+    if start < 0:
+        return None
+    depth = 0
+    for k in range(start, len(text)):
+        depth += {"(": 1, ")": -1}.get(text[k], 0)
+        if depth == 0:
+            return k + 1
+    return None
 
 
-def _segment(tokens: tuple[str, ...], breaks: frozenset[int], old_len: int, new_len: int,
-             last: bool) -> _Choice:
-    budget = [0]
-    n = len(tokens)
+class _Search:
+    """Where do the lines break? States are (token index, old lines so far,
+    new lines so far, blank line taken at this newline, previous line kind);
+    the value is the cheapest way to finish, with the number of ties.
+    Back-pointers rebuild the lines once, at the end."""
 
-    @lru_cache(maxsize=None)
-    def best(i: int, old: int, new: int, blank_used: bool, prev: str = "") -> _Choice | None:
-        budget[0] += 1
-        if budget[0] > _STATE_BUDGET:
-            raise DiffError("flattened diff", "too large to rebuild with confidence")
-        done = old == old_len and new == new_len
-        if i == n:
-            return _Choice(0.0, 1, (), 0, 0) if done else None
-        options: list[_Choice] = []
-        if done:
-            if not last:
-                return None
-            leftover = n - i
-            options.append(_Choice(0.6 * leftover, 1, (), 0, leftover))
-        # A surviving newline may stand for one blank context line.
-        if i in breaks and not blank_used and old < old_len and new < new_len:
-            rest = best(i, old + 1, new + 1, True, " ")
-            if rest is not None:
-                options.append(_Choice(rest.cost + 0.1, rest.ties, ((" ", ""),) + rest.lines,
-                                       rest.bad_ends, rest.leftover))
-        first = tokens[i]
-        if first[:1] in "+-" and not first.startswith(("++", "--", "->")):
-            kind, head = first[0], first[1:]
-        else:
-            kind, head = " ", first
-        d_old = 0 if kind == "+" else 1
-        d_new = 0 if kind == "-" else 1
-        if old + d_old > old_len or new + d_new > new_len:
-            return _pick(options)
-        for j in range(i + 1, min(n, i + _MAX_LINE_TOKENS) + 1):
-            if j - 1 > i and (j - 1) in breaks:
-                break  # a line never spans a surviving newline
-            words = ([head] if head else []) + list(tokens[i + 1:j])
+    def __init__(self, tokens: tuple[str, ...], breaks: frozenset[int], old_len: int, new_len: int,
+                 last: bool) -> None:
+        self.tokens, self.breaks = tokens, breaks
+        self.old_len, self.new_len, self.last = old_len, new_len, last
+        self.n = len(tokens)
+        self.memo: dict = {}
+        self.lines: dict = {}
+        self.states = 0
+        # breaks at or after position i: a blank context line needs one
+        self.breaks_after = [sum(1 for b in breaks if b >= i) for i in range(self.n + 1)]
+
+    def line(self, i: int, j: int):
+        key = (i, j)
+        if key not in self.lines:
+            first = self.tokens[i]
+            if first[:1] in "+-" and not first.startswith(("++", "--", "->")):
+                kind, head = first[0], first[1:]
+            else:
+                kind, head = " ", first
+            words = ([head] if head else []) + list(self.tokens[i + 1:j])
             text = " ".join(words)
+            end, bad = _end_cost(text)
+            base = end + (_start_cost(words[0]) + _join_cost(words) if words else 0.0)
+            self.lines[key] = (kind, text, base, bad)
+        return self.lines[key]
+
+    def best(self, i: int, old: int, new: int, blank_used: bool, prev: str):
+        key = (i, old, new, blank_used, prev)
+        if key in self.memo:
+            return self.memo[key]
+        self.states += 1
+        if self.states > _STATE_BUDGET:
+            raise DiffError("flattened diff", "too large to rebuild with confidence")
+        result = self._best(i, old, new, blank_used, prev)
+        self.memo[key] = result
+        return result
+
+    def _best(self, i, old, new, blank_used, prev):
+        # (cost, ties, bad_ends, leftover, line or None, next state or None)
+        done = old == self.old_len and new == self.new_len
+        if i == self.n:
+            if done:
+                return (0.0, 1, 0, 0, None, None)
+            # a newline at the very end stands for a last blank context line
+            if (i in self.breaks and not blank_used and old + 1 == self.old_len
+                    and new + 1 == self.new_len):
+                return (0.1, 1, 0, 0, (" ", ""), (i, old + 1, new + 1, True, " "))
+            return None
+        if done:
+            if not self.last:
+                return None
+            leftover = self.n - i
+            return (0.6 * leftover, 1, 0, leftover, None, None)
+        # every remaining line needs a token, but one blank per newline
+        if self.n - i + self.breaks_after[i] < max(self.old_len - old, self.new_len - new):
+            return None
+        options = []
+        if i in self.breaks and not blank_used and old < self.old_len and new < self.new_len:
+            nxt = (i, old + 1, new + 1, True, " ")
+            rest = self.best(*nxt)
+            if rest is not None:
+                options.append((rest[0] + 0.1, rest[1], rest[2], rest[3], (" ", ""), nxt))
+        for j in range(i + 1, min(self.n, i + _MAX_LINE_TOKENS) + 1):
+            if j - 1 > i and (j - 1) in self.breaks:
+                break  # a line never spans a surviving newline
+            kind, text, base, bad = self.line(i, j)
             if kind == " " and not text:
                 continue
-            rest = best(j, old + d_old, new + d_new, False, kind + ("b" if not text else ""))
+            d_old = 0 if kind == "+" else 1
+            d_new = 0 if kind == "-" else 1
+            if old + d_old > self.old_len or new + d_new > self.new_len:
+                break
+            nxt = (j, old + d_old, new + d_new, False, kind + ("b" if not text else ""))
+            rest = self.best(*nxt)
             if rest is None:
                 continue
-            end, bad = _end_cost(text)
+            cost = base
             if not text:
                 # A blank added/removed line; two in a row are rare in kernel
                 # code (checkpatch objects), which settles "+ + foo();".
-                end = 0.8 if prev.endswith("b") else 0.3
+                cost = 0.8 if prev.endswith("b") else 0.3
             if kind != " " and not prev.startswith(kind):
                 # Each new run of changes costs: a patch's added lines come
                 # in blocks, which settles "+ foo(); + bar();" splits.
-                end += 0.25
-            cost = end + (_start_cost(words[0]) + _join_cost(words) if words else 0.0)
-            options.append(_Choice(rest.cost + cost, rest.ties, ((kind, text),) + rest.lines,
-                                   rest.bad_ends + bad, rest.leftover))
-        return _pick(options)
+                cost += 0.25
+            options.append((rest[0] + cost, rest[1], rest[2] + bad, rest[3], (kind, text), nxt))
+        if not options:
+            return None
+        low = min(o[0] for o in options)
+        winners = [o for o in options if abs(o[0] - low) < 1e-9]
+        head = winners[0]
+        return (head[0], min(sum(o[1] for o in winners), 10**6), head[2], head[3], head[4], head[5])
 
-    choice = best(0, 0, 0, False)
-    best.cache_clear()
-    if choice is None:
-        raise DiffError("flattened diff", f"no way to split the text into {old_len} old / {new_len} new lines")
-    return choice
-
-
-def _pick(options: list[_Choice]) -> _Choice | None:
-    if not options:
-        return None
-    low = min(o.cost for o in options)
-    winners = [o for o in options if abs(o.cost - low) < 1e-9]
-    head = winners[0]
-    ties = sum(o.ties for o in winners)
-    return _Choice(head.cost, min(ties, 10**6), head.lines, head.bad_ends, head.leftover)
+    def unwind(self, state) -> _Choice:
+        first = self.best(*state)
+        lines = []
+        node = first
+        while node is not None and node[4] is not None:
+            lines.append(node[4])
+            node = self.best(*node[5])
+        return _Choice(first[0], first[1], tuple(lines), first[2], first[3])
 
 
 def _hint_split(tokens: tuple[str, ...], breaks: frozenset[int], old_len: int, new_len: int,
                 last: bool) -> tuple[str, _Choice]:
-    """Try every length of git's section text; it is on the @@ line, so it
-    never spans a surviving newline."""
-    results: list[tuple[float, str, _Choice]] = []
+    """Choose git's section text (a prefix of the tokens: it is on the @@
+    line, so it never spans a surviving newline) and the line breaks after
+    it, in one search that shares its memo across every prefix length."""
+    search = _Search(tokens, breaks, old_len, new_len, last)
+    results: list[tuple[float, int, str, tuple]] = []
     for s in range(0, min(len(tokens), 24) + 1):
-        if s and (s - 1) in breaks and s - 1 > 0:
+        if s > 1 and (s - 1) in breaks:
             break
         hint = " ".join(tokens[:s])
         if s and not re.match(r"^[A-Za-z_#]", hint):
-            continue
-        rest_breaks = frozenset(b - s for b in breaks if b - s > 0)
-        try:
-            choice = _segment(tokens[s:], rest_breaks, old_len, new_len, last)
-        except DiffError:
             continue
         # git writes a section text whenever a line before the hunk starts
         # with a letter (almost always, in C): its absence costs.
         if not hint:
             hint_cost = 0.5 if tokens and re.match(r"^[A-Za-z_]", tokens[0]) else 0.0
         else:
-            hint_cost = 0.0 if hint.endswith((")", "{")) else 0.3
+            # a wrapped signature's first line ends in ","; a lone keyword
+            # ("static") is a worse section text than the declaration
+            hint_cost = (0.0 if hint.endswith((")", "{", ");")) else 0.1 if hint.endswith(",") else 0.3)
             hint_cost += _join_cost(hint.split() + ["x"])
-        results.append((choice.cost + hint_cost, hint, choice))
+            if "(" not in hint and "{" not in hint:
+                hint_cost += 0.6
+        state = (s, 0, 0, False, "")
+        found = search.best(*state)
+        if found is not None:
+            results.append((found[0] + hint_cost, found[1], hint, state))
     if not results:
         raise DiffError("flattened diff", f"no way to split a hunk into {old_len} old / {new_len} new lines")
     low = min(r[0] for r in results)
     winners = [r for r in results if abs(r[0] - low) < 1e-9]
-    _, hint, choice = winners[0]
-    ties = sum(r[2].ties for r in winners)
-    return hint, _Choice(choice.cost, ties, choice.lines, choice.bad_ends, choice.leftover)
+    _, _, hint, state = winners[0]
+    choice = search.unwind(state)
+    ties = sum(r[1] for r in winners)
+    return hint, _Choice(low, ties, choice.lines, choice.bad_ends, choice.leftover)
 
 
 def _tokens(text: str) -> tuple[tuple[str, ...], frozenset[int]]:
