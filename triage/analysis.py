@@ -24,12 +24,13 @@ def analyze_message(message: Message, source: tuple[str, str] | None = None) -> 
     symbols: list[SymbolChange] = []
     notes: list[str] = []
     used = None
+    c_files = {f.path for d in message.diffs for f in d.files if f.path.endswith((".c", ".h"))}
     for d_index, diff in enumerate(message.diffs):
         for file in diff.files:
             if file.binary:
                 continue
             changes = None
-            if source is not None and _source_matches(file, source[0]):
+            if source is not None and (_source_matches(file, source[0]) or c_files == {file.path}):
                 try:
                     changes = map_file(file, source[1])
                     used = source[0]

@@ -69,7 +69,8 @@ def analyze(
         for problem in result.problems:
             typer.echo(f"triage: {result.source}: {problem}", err=True)
     code = max((r.exit_code for r in results), default=0)
-    raise typer.Exit(code)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
@@ -88,26 +89,21 @@ def version() -> None:
 
 
 def main() -> None:
-    """Entry point: the one place errors become a line on stderr and an exit code."""
+    """Entry point: the one place errors become a line on stderr and an exit
+    code. typer itself reports usage errors (exit 2) and exits via SystemExit."""
     try:
-        app(standalone_mode=False)
+        app()
     except TriageError as exc:
         typer.echo(f"triage: {exc}", err=True)
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
-    except (typer.Abort, KeyboardInterrupt):
+    except KeyboardInterrupt:
         typer.echo("triage: interrupted", err=True)
         sys.exit(130)
-    except Exception as exc:  # click usage errors, then real bugs
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug: one line, not a traceback
         if os.environ.get("TRIAGE_DEBUG"):
             raise
-        typer.echo(f"triage: internal error: {type(exc).__name__}: {exc} (set TRIAGE_DEBUG=1 for a traceback)", err=True)
+        typer.echo(f"triage: internal error: {type(exc).__name__}: {exc} (set TRIAGE_DEBUG=1 for a traceback)",
+                   err=True)
         sys.exit(70)
 
 

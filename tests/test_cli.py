@@ -1,0 +1,155 @@
+"""The `triage` command as a user runs it: golden outputs for the shipped
+corpus, the JSON schema, and every kind of bad input.
+
+Regenerate the golden files after an intended change with:
+    TRIAGE_REGEN=1 python -m pytest tests/test_cli.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from triage.report import jsonout
+
+from .conftest import CORPUS, ROOT, fixture_path
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+SEEDS = sorted(str(p.relative_to(ROOT)) for p in CORPUS.glob("*.txt"))
+
+
+def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("TRIAGE_DEBUG", None)
+    return subprocess.run([sys.executable, "-m", "triage.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+def golden(name: str, actual: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("TRIAGE_REGEN"):
+        path.write_text(actual)
+    expected = path.read_text() if path.exists() else ""
+    assert actual == expected, (
+        f"{name} differs from the golden file; if the change is intended, regenerate with:\n"
+        "    TRIAGE_REGEN=1 python -m pytest tests/test_cli.py"
+    )
+
+
+def test_analyze_corpus_text_golden():
+    result = run("analyze", *SEEDS)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    golden("analyze-corpus.txt", result.stdout)
+
+
+def test_analyze_corpus_json_golden_and_schema():
+    result = run("analyze", "--format", "json", *SEEDS)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    jsonschema.validate(data, jsonout.json_schema())
+    assert (data["schema"], data["version"]) == ("iowq-triage.analysis", 1)
+    golden("analyze-corpus.json", result.stdout)
+
+
+def test_schema_command_prints_the_schema():
+    result = run("schema")
+    assert result.returncode == 0
+    assert json.loads(result.stdout) == json.loads(json.dumps(jsonout.json_schema()))
+
+
+def test_output_is_reproducible():
+    assert run("analyze", *SEEDS).stdout == run("analyze", *SEEDS).stdout
+
+
+@pytest.mark.parametrize("name, code, message", [
+    ("not-a-mail.txt", 3, "not a mail, mbox, git commit or diff"),
+    ("truncated-hunk.diff", 4, "hunk 1 (@@ -10,6 +10,8 @@) is truncated or garbled"),
+    ("binary.diff", 4, "binary diff of tools/blob.bin"),
+])
+def test_bad_input_is_one_line_and_an_exit_code(name, code, message):
+    path = str(fixture_path(name))
+    result = run("analyze", path)
+    assert result.returncode == code
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"triage: {path}: ") and message in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_missing_empty_and_directory_inputs(tmp_path):
+    empty = tmp_path / "empty.mbox"
+    empty.write_bytes(b"")
+    for path, problem in ((tmp_path / "missing.mbox", "no such file"), (empty, "empty file"),
+                          (tmp_path, "is a directory")):
+        result = run("analyze", str(path))
+        assert result.returncode == 3
+        assert result.stderr.strip() == f"triage: {path}: {problem}" or problem in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_batch_goes_on_after_a_bad_input(tmp_path):
+    result = run("analyze", str(tmp_path / "missing.mbox"), SEEDS[0])
+    assert result.returncode == 3
+    assert "9d83e1f05c98" in result.stdout  # the good input was still analysed
+    assert result.stderr.count("\n") == 1
+
+
+def test_hostile_mail_does_not_crash(tmp_path):
+    hostile = tmp_path / "hostile.eml"
+    hostile.write_bytes(
+        b"From: =?x-bad?q?=FF?= <\"\\\x01>\nSubject: =?utf-8?b?!!!?= [PATCH v999999999999 1/0]\n"
+        b"Date: not a date\nMessage-ID: <<<>>>\nContent-Type: multipart/mixed; boundary=\"\"\n"
+        b"Content-Transfer-Encoding: base64\n\n@@ -1,99999999999 +1 @@\n+<script>alert(1)</script>\n"
+    )
+    result = run("analyze", "--format", "json", str(hostile))
+    assert result.returncode in (0, 3, 4)
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+
+
+def test_output_file_is_written_atomically_and_not_overwritten(tmp_path):
+    out = tmp_path / "report.json"
+    assert run("analyze", "--format", "json", "-o", str(out), SEEDS[1]).returncode == 0
+    first = out.read_text()
+    assert json.loads(first)["inputs"][0]["source"] == SEEDS[1]
+    again = run("analyze", "--format", "json", "-o", str(out), SEEDS[2])
+    assert again.returncode == 7 and "exists; use --force" in again.stderr
+    assert out.read_text() == first
+    assert run("analyze", "--format", "json", "-o", str(out), "--force", SEEDS[2]).returncode == 0
+    assert json.loads(out.read_text())["inputs"][0]["source"] == SEEDS[2]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]  # no temp files left
+
+
+def test_source_option_maps_on_the_pre_image():
+    result = run("analyze", "--source", str(fixture_path("iowq-shaped.c")), str(fixture_path("plain.diff")))
+    # plain.diff is not against iowq-shaped.c: the tool says so and maps from the hunks
+    assert result.returncode == 0
+    assert "not used for io_uring/io-wq.c" in result.stdout
+
+
+def test_missing_source_file_is_exit_5(tmp_path):
+    result = run("analyze", "--source", str(tmp_path / "io-wq.c"), SEEDS[0])
+    assert result.returncode == 5
+    assert result.stderr.strip() == f"triage: {tmp_path / 'io-wq.c'}: no such file"
+
+
+def test_usage_error_is_exit_2():
+    result = run("analyze", "--format", "yaml", SEEDS[0])
+    assert result.returncode == 2
+
+
+def test_every_command_is_in_the_readme_with_help():
+    from triage.cli import app
+
+    readme = (ROOT / "README.md").read_text()
+    import typer.main
+
+    group = typer.main.get_command(app)
+    for name, command in group.commands.items():
+        assert f"`triage {name}" in readme, f"command {name} missing from README"
+        assert command.help and "Example:" in command.help, f"command {name} has no help example"
