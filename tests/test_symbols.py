@@ -86,6 +86,7 @@ def test_whole_file_mapping_with_pre_image():
     diff = _diff(PATCH)
     assert _summary(map_file(diff, SOURCE)) == [
         (0, "enum", "enum EXAMPLE_F_*", ["enumerator value changed: EXAMPLE_F_RUNNING (2 -> 8)"], "pre-image"),
+        (0, "enumerator", "EXAMPLE_F_RUNNING", ["value changed (2 -> 8)"], "pre-image"),
         (1, "struct", "struct example_worker", ["members reordered: create_index, flags, all_list"], "pre-image"),
         (2, "function", "example_busy", ["symbol added"], "pre-image"),
         (3, "function", "example_create_cb", ["label added: done"], "pre-image"),
@@ -97,12 +98,13 @@ def test_fragment_mapping_agrees_without_the_file():
     got = [c for i, h in enumerate(diff.hunks) for c in map_hunk(diff.path, i, h, True)]
     assert _summary(got) == [
         (0, "enum", "enum EXAMPLE_F_*", ["enumerator value changed: EXAMPLE_F_RUNNING (2 -> 8)"], "hunk"),
+        (0, "enumerator", "EXAMPLE_F_RUNNING", ["value changed (2 -> 8)"], "hunk"),
         (1, "struct", "struct example_worker", ["member moved: create_index"], "hunk"),
         (2, "function", "example_busy", ["symbol added"], "hunk"),
         (3, "function", "example_create_cb", ["label added: done"], "hint"),
     ]
     # git's hint named the line before each construct: it is checked, not trusted
-    assert [c.hint_agrees for c in got] == [False, False, False, None]
+    assert [c.hint_agrees for c in got] == [False, None, False, False, None]
 
 
 def test_post_image_is_the_patched_file():

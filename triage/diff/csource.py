@@ -146,16 +146,21 @@ def anonymous_enum_name(names: list[str]) -> str:
     return f"enum {prefix}*" if len(prefix) >= 3 else "enum (anonymous)"
 
 
+def _fragment_body(text: str, tags: str, node_types: tuple[str, ...]) -> Node | None:
+    """The body node of a struct/union/enum given text that starts at or
+    inside it: a missing opener is supplied and open braces are closed, so
+    a hunk's few lines of a struct parse as that struct."""
+    if not re.match(rf"^\s*(?:typedef\s+)?(?:{tags})\b[^{{;]*\{{", text):
+        text = f"{tags.split('|')[0]} __fragment {{\n" + text
+    depth = text.count("{") - text.count("}")
+    tree = parse(text + "\n" + "};" * max(depth, 0))
+    return _first_body(tree.root_node, node_types)
+
+
 def members(struct_text: str) -> list[Member]:
     """Members of a struct/union body, given text that starts inside or at
-    the opening of the body (a fragment is closed before parsing)."""
-    text = struct_text
-    if not re.match(r"^\s*(?:typedef\s+)?(?:struct|union)\b[^{;]*\{", text):
-        text = "struct __fragment {\n" + text
-    depth = text.count("{") - text.count("}")
-    text = text + "\n" + "};" * max(depth, 0)
-    tree = parse(text)
-    body = _first_body(tree.root_node, ("struct_specifier", "union_specifier"))
+    the opening of the body."""
+    body = _fragment_body(struct_text, "struct|union", ("struct_specifier", "union_specifier"))
     result: list[Member] = []
     if body is None:
         return result
@@ -180,13 +185,7 @@ def members(struct_text: str) -> list[Member]:
 
 def enumerators(enum_text: str) -> list[tuple[str, str | None]]:
     """(name, value as written) for an enum body fragment."""
-    text = enum_text
-    if not re.match(r"^\s*(?:typedef\s+)?enum\b[^{;]*\{", text):
-        text = "enum __fragment {\n" + text
-    depth = text.count("{") - text.count("}")
-    text = text + "\n" + "};" * max(depth, 0)
-    tree = parse(text)
-    body = _first_body(tree.root_node, ("enum_specifier",))
+    body = _fragment_body(enum_text, "enum", ("enum_specifier",))
     result = []
     if body is None:
         return result

@@ -183,13 +183,36 @@ def map_hunk(path: str, index: int, hunk: Hunk, indented: bool | None = None) ->
             agrees = hint[1] == name
         elif container.evidence == "hunk" and hint and kind == "file-scope":
             agrees = False
-        changes.append(SymbolChange(
+        change = SymbolChange(
             file=path, hunk_index=index, symbol=name, kind=kind, how=tuple(how),
             evidence=container.evidence, hint=hunk.section_hint, hint_agrees=agrees,
             new_lines=tuple(hunk.lines[i].new_no for i in indices if hunk.lines[i].new_no is not None),
             old_lines=tuple(hunk.lines[i].old_no for i in indices if hunk.lines[i].old_no is not None),
-        ))
+        )
+        changes += [change] + enumerator_changes(change)
     return changes
+
+
+_ENUMERATOR_HOW = re.compile(r"^enumerator (added|removed|value changed): (\w+)(?: \((.*)\))?$")
+
+
+def enumerator_changes(change: SymbolChange) -> list[SymbolChange]:
+    """Enum constants are symbols of their own (code tests IO_WORKER_F_FREE,
+    not "the anonymous enum"): one entry per constant the enum change names."""
+    if change.kind != "enum":
+        return []
+    out = []
+    for how in change.how:
+        m = _ENUMERATOR_HOW.match(how)
+        if not m:
+            continue
+        what = {"added": "symbol added", "removed": "symbol removed"}.get(
+            m.group(1), f"value changed ({m.group(3)})")
+        out.append(SymbolChange(
+            file=change.file, hunk_index=change.hunk_index, symbol=m.group(2), kind="enumerator",
+            how=(what,), evidence=change.evidence, hint=change.hint, hint_agrees=None,
+            new_lines=change.new_lines, old_lines=change.old_lines))
+    return out
 
 
 def _has_code_change(hunk: Hunk) -> bool:
@@ -340,12 +363,13 @@ def map_file(diff: FileDiff, old_text: str) -> list[SymbolChange]:
             before = next((d for d in old_defs if (d.kind, d.name) == (kind, name)), None)
             after = next((d for d in new_defs if (d.kind, d.name) == (kind, name)), None)
             how = _how_file(kind, before, after, got, old_lines, new_lines)
-            changes.append(SymbolChange(
+            change = SymbolChange(
                 file=diff.path, hunk_index=index, symbol=name, kind=kind, how=tuple(how),
                 evidence="pre-image", hint=hunk.section_hint,
                 hint_agrees=(hint[1] == name) if hint else None,
                 new_lines=tuple(got["new"]), old_lines=tuple(got["old"]),
-            ))
+            )
+            changes += [change] + enumerator_changes(change)
     return changes
 
 
