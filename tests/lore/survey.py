@@ -55,7 +55,8 @@ def run(directory: Path) -> Survey:
             continue
         for analysis in analyses:
             for change in analysis.symbols:
-                if not change.file.endswith("io-wq.c") or analysis.message.diffs[change.diff_index].quoted:
+                if (not change.file.endswith("io-wq.c") or analysis.message.diffs[change.diff_index].quoted
+                        or change.kind == "enumerator"):  # derived from its enum's row
                     continue
                 _classify(s, path.name, change)
         s.iowq_hunks += sum(
