@@ -1,0 +1,1 @@
+"""The io-wq simulator: engine.py (generic), explore.py (schedule search)."""
