@@ -7,6 +7,7 @@ Exit codes (also in README.md):
   4  an input had a damaged part (truncated/garbled/binary diff); the rest was analysed
   5  the --source file could not be read
   7  the output file could not be written (or exists without --force)
+  8  unknown scenario or knob, or a knob value it does not take
  70  internal error (a bug: please report it with the input)
 """
 
@@ -71,6 +72,73 @@ def analyze(
     code = max((r.exit_code for r in results), default=0)
     if code:
         raise typer.Exit(code)
+
+
+@app.command()
+def scenarios(fmt: Format = typer.Option(Format.text, "--format", help="text or json")) -> None:
+    """List the simulator's scenarios with the C symbols they exercise and the
+    knobs whose change they show.
+
+    Example: triage scenarios
+    """
+    from triage.report.simview import scenarios_view
+
+    view = scenarios_view()
+    sys.stdout.write(json.dumps(view, indent=2) + "\n" if fmt is Format.json
+                     else render("scenarios.txt.j2", scenarios=view))
+
+
+@app.command()
+def knobs(fmt: Format = typer.Option(Format.text, "--format", help="text or json")) -> None:
+    """List the io-wq behaviour knobs with their defaults (current upstream)
+    and the commits that changed them.
+
+    Example: triage knobs
+    """
+    from triage.report.simview import knobs_view
+
+    view = knobs_view()
+    sys.stdout.write(json.dumps(view, indent=2) + "\n" if fmt is Format.json else render("knobs.txt.j2", knobs=view))
+
+
+@app.command()
+def simulate(
+    scenario: str = typer.Argument(..., help="Scenario name (see `triage scenarios`)."),
+    before: str = typer.Option("", "--before", help="Knob changes for the 'before' run: k=v,k=v."),
+    after: str = typer.Option("", "--after", help="Knob changes for the 'after' run: k=v,k=v."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the schedule (same seed, same trace)."),
+    schedules: Optional[int] = typer.Option(None, "--schedules", help="Also run N random schedules."),
+    pct: bool = typer.Option(False, "--pct", help="With --schedules: PCT priority schedules instead of random."),
+    exhaustive: Optional[bool] = typer.Option(None, "--exhaustive/--no-exhaustive",
+                                              help="Explore every interleaving (default for small scenarios)."),
+    horizon: Optional[float] = typer.Option(None, "--horizon", help="Virtual seconds to simulate."),
+    fmt: Format = typer.Option(Format.text, "--format", help="text or json"),
+) -> None:
+    """Run a scenario before and after a change of knobs and print the
+    metrics side by side, with findings (races, invariant violations) and
+    their schedules.
+
+    Example: triage simulate exit-linked-chain --before do_kill_granularity=per_call
+    """
+    from triage.errors import ScenarioError
+    from triage.report.simview import comparison_view
+    from triage.sim.knobs import parse_assignments
+    from triage.sim.simulate import simulate as run_simulation
+
+    try:
+        changes = {"before": parse_assignments(before), "after": parse_assignments(after)}
+    except (KeyError, ValueError) as exc:
+        raise ScenarioError("--before/--after", str(exc).strip("'\"")) from None
+    comparison = run_simulation(scenario, changes["before"], changes["after"], seed=seed, schedules=schedules,
+                                exhaustive=exhaustive, pct=pct, horizon=horizon)
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(jsonout.to_data(comparison_view(comparison) | {
+            "timeline": {"before": [jsonout.to_data(x) for x in comparison.before.result.timeline],
+                         "after": [jsonout.to_data(x) for x in comparison.after.result.timeline]},
+            "events": {"before": comparison.before.result.events, "after": comparison.after.result.events},
+        }), indent=2) + "\n")
+    else:
+        sys.stdout.write(render("simulate.txt.j2", c=comparison_view(comparison)))
 
 
 @app.command()

@@ -37,3 +37,9 @@ class GitError(TriageError):
     """A kernel tree query failed (bad sha, missing repo)."""
 
     exit_code = 6
+
+
+class ScenarioError(TriageError):
+    """An unknown scenario or knob, or a knob value it does not take."""
+
+    exit_code = 8

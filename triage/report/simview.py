@@ -1,0 +1,79 @@
+"""View models for `triage scenarios`, `triage knobs` and `triage simulate`."""
+
+from __future__ import annotations
+
+from triage.sim.engine import Finding
+from triage.sim.knobs import KNOBS
+from triage.sim.scenarios import REGISTRY
+from triage.sim.simulate import Comparison
+
+
+def scenarios_view() -> list[dict]:
+    return [{"name": s.name, "description": s.description, "symbols": ", ".join(s.symbols),
+             "knobs": ", ".join(s.knobs_shown), "base": _base_name(s.base)} for s in REGISTRY.values()]
+
+
+def knobs_view() -> list[dict]:
+    return [{"name": k.name, "default": _fmt(k.default), "choices": " | ".join(_fmt(v) for v in k.values),
+             "commit": k.commit, "landed": k.landed, "meaning": k.meaning} for k in KNOBS]
+
+
+def comparison_view(c: Comparison) -> dict:
+    names = list(dict.fromkeys(list(c.before.result.metrics) + list(c.after.result.metrics)))
+    rows = [{"name": n, "before": _fmt(c.before.result.metrics.get(n, "-")),
+             "after": _fmt(c.after.result.metrics.get(n, "-")), "help": c.scenario.metric_help.get(n, "")}
+            for n in names]
+    if c.before.exploration is not None:
+        def distinct(v):
+            keys = {f.key for f in v.result.findings} | set(v.exploration.findings)
+            return str(len(keys))
+        rows.append({"name": f"findings over all {c.mode} schedules", "before": distinct(c.before),
+                     "after": distinct(c.after), "help": "distinct races/violations, seeded run included"})
+    return {
+        "name": c.scenario.name,
+        "description": c.scenario.description,
+        "mode": c.mode,
+        "knobs": [{"name": k, "before": _fmt(b), "after": _fmt(a)} for k, (b, a) in c.changed_knobs.items()],
+        "metrics": rows,
+        "variants": [_variant(v) for v in (c.before, c.after)],
+    }
+
+
+def _variant(v) -> dict:
+    findings = list(v.result.findings)
+    stats = None
+    if v.exploration is not None:
+        x = v.exploration
+        stats = (f"{x.mode}: {x.schedules} schedules, {x.states} states"
+                 + (f", {x.pruned} pruned by state hashing" if x.pruned else "")
+                 + (" (truncated)" if x.truncated else ""))
+        seen = {f.key for f in findings}
+        findings += [f for f in x.findings.values() if f.key not in seen]
+    return {"label": v.label, "steps": v.result.steps, "stats": stats,
+            "findings": [_finding(f) for f in findings]}
+
+
+def _finding(f: Finding) -> dict:
+    lines = [f"{f.kind}: {f.message}" if f.kind != "data-race" else f"data-race on {f.sites[0].var}"]
+    for site in f.sites:
+        lines.append(f"  {site}")
+    schedule = " ".join(f.schedule) if f.schedule else "(no choice needed)"
+    lines.append(f"  at t={f.time:.6f}s; schedule ({len(f.schedule)} choices): {schedule}")
+    return {"lines": lines}
+
+
+def _base_name(knobs) -> str:
+    from triage.sim import knobs as k
+
+    for name in ("KERNEL_6_9", "KERNEL_6_16", "KERNEL_6_18_21"):
+        if getattr(k, name) == knobs:
+            return name.replace("KERNEL_", "").replace("_", ".")
+    return "custom"
+
+
+def _fmt(value) -> str:
+    if value is True:
+        return "on"
+    if value is False:
+        return "off"
+    return str(value)
