@@ -203,7 +203,10 @@ class ReplayStrategy(Strategy):
 
 class Engine:
     def __init__(self, strategy: Strategy | None = None, *, races: bool = True, trace: bool = True,
-                 max_steps: int = 10_000_000) -> None:
+                 max_steps: int = 10_000_000, choose_always: bool = False) -> None:
+        # The explorer needs every step as a choice node, even with one task
+        # ready: a sleeping task must not run just because it is alone.
+        self.choose_always = choose_always
         self.strategy = strategy or RandomStrategy(0)
         self.now = 0.0
         self.steps = 0
@@ -265,7 +268,7 @@ class Engine:
                                       self.now))
                 break
             ready = self.ready
-            if len(ready) == 1:
+            if len(ready) == 1 and not self.choose_always:
                 task = ready[0]
             else:
                 ready.sort(key=lambda t: t.tid)

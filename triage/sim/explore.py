@@ -101,7 +101,7 @@ def explore(build: Build, state_key: Callable[[Engine], Hashable] | None = None,
         if result.schedules >= max_schedules:
             result.truncated = True
             return
-        engine = Engine(_Prefix(prefix), trace=False)
+        engine = Engine(_Prefix(prefix), trace=False, choose_always=True)
         build(engine)
         try:
             engine.run(until)
