@@ -153,3 +153,39 @@ def test_every_command_is_in_the_readme_with_help():
     for name, command in group.commands.items():
         assert f"`triage {name}" in readme, f"command {name} missing from README"
         assert command.help and "Example:" in command.help, f"command {name} has no help example"
+
+
+def test_simulate_text_golden():
+    result = run("simulate", "exit-linked-chain", "--before", "do_kill_granularity=per_call")
+    assert result.returncode == 0, result.stderr
+    golden("simulate-exit-linked-chain.txt", result.stdout)
+
+
+def test_simulate_json_has_metrics_timeline_and_findings():
+    result = run("simulate", "worker-flags", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    rows = {m["name"]: (m["before"], m["after"]) for m in data["metrics"]}
+    assert rows["racy_flag_pairs"][1] == "0"
+    assert data["timeline"]["before"] and data["variants"][0]["findings"]
+
+
+def test_scenarios_and_knobs_list():
+    scenarios = run("scenarios", "--format", "json")
+    names = {s["name"] for s in json.loads(scenarios.stdout)}
+    assert names == {"worker-churn", "last-worker-keepalive", "exit-linked-chain", "worker-flags"}
+    knobs = json.loads(run("knobs", "--format", "json").stdout)
+    assert {k["name"] for k in knobs} >= {"create_cb_tries_free_worker", "exit_on_idle", "do_kill_granularity",
+                                          "worker_flags_atomic"}
+    assert all(k["commit"] for k in knobs)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["simulate", "no-such"], "no such scenario"),
+    (["simulate", "worker-flags", "--after", "bogus=on"], "unknown knob 'bogus'"),
+    (["simulate", "worker-flags", "--after", "do_kill_granularity=sometimes"], "takes per_call, per_fetch, per_item"),
+])
+def test_simulate_bad_arguments_exit_8(args, message):
+    result = run(*args)
+    assert result.returncode == 8
+    assert message in result.stderr and "Traceback" not in result.stderr
