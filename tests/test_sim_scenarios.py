@@ -28,6 +28,7 @@ def test_exit_chain_event_trace_is_exact():
         (0.0011, "worker 0 runs work 2"),
         (3.0011, "worker 0 runs work 3"),
         (6.0011, "work 4 cancelled"),
+        (6.0011, "io_wq_exit_workers: worker_done"),
     ]
 
 
@@ -81,6 +82,15 @@ def test_churn_persists_before_and_is_gone_after():
     assert after["distinct_worker_ids"] < before["distinct_worker_ids"]
     assert after["idle_worker_seconds"] < before["idle_worker_seconds"]
     assert after["works_done"] == pytest.approx(before["works_done"], rel=0.05)
+
+
+def test_exit_on_idle_misses_unbound_workers_with_the_iterator_bug():
+    """6.15-6.18.x before Jan 2026: the exit-on-idle wake reaches only bound
+    workers; idle unbound ones leave when their 5 s sleep ends."""
+    fixed = run("last-worker-keepalive", "after").metrics
+    buggy = run("last-worker-keepalive", "after", exit_wakes_all_accts=False).metrics
+    assert fixed["last_worker_gone_after_close_ms"] < 1
+    assert 1000 < buggy["last_worker_gone_after_close_ms"] <= 5000
 
 
 def test_invariants_hold_in_every_scenario():

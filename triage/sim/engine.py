@@ -60,6 +60,22 @@ class Park:
 
 
 @dataclass(frozen=True, slots=True)
+class Wait:
+    """Block on a named wait object (a completion, a wait queue) until
+    WakeAll on it, or until `timeout`; resumes with True if woken."""
+
+    obj: str
+    timeout: float | None = None
+    site: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class WakeAll:
+    obj: str
+    site: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class Wake:
     task: "Task"
     site: str = ""
@@ -92,7 +108,7 @@ class Note:
     text: str
 
 
-Op = Access | Sleep | Park | Wake | Lock | Unlock | Spawn | Note
+Op = Access | Sleep | Park | Wait | WakeAll | Wake | Lock | Unlock | Spawn | Note
 
 # ------------------------------------------------------------------ tasks
 
@@ -215,6 +231,7 @@ class Engine:
         self.timers: list[tuple[float, int, int, Task]] = []
         self.seq = 0
         self.locks: dict[str, Task | None] = {}
+        self.waiters: dict[str, list[Task]] = {}
         self.lock_waiters: dict[str, list[Task]] = {}
         self.trace_on = trace
         self.trace: list[str] = []
@@ -351,6 +368,18 @@ class Engine:
                     return
             elif kind is Wake:
                 self._wake(task, op.task)
+            elif kind is Wait:
+                task.state = "parked"
+                task.op = _RESUME
+                self.ready.remove(task)
+                self.waiters.setdefault(op.obj, []).append(task)
+                if op.timeout is not None:
+                    self._timer(task, self.now + op.timeout)
+                return
+            elif kind is WakeAll:
+                for waiter in self.waiters.pop(op.obj, []):
+                    if waiter.state == "parked":
+                        self._wake(task, waiter)
             elif kind is Lock:
                 holder = self.locks.get(op.name)
                 if holder is not None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from triage.sim.engine import Access, Engine, Lock, Note, Park, Sleep, Spawn, Task, Unlock, Wake
+from triage.sim.engine import Access, Engine, Lock, Note, Park, Sleep, Spawn, Task, Unlock, Wait, Wake, WakeAll
 from triage.sim.knobs import Knobs
 
 IO_WORKER_F_UP, IO_WORKER_F_RUNNING, IO_WORKER_F_FREE, IO_WORKER_F_BOUND = 1, 2, 4, 8
@@ -315,8 +315,8 @@ class IoWq:
     def _undo_create(self, acct: Acct, w: Worker):
         yield Access(f"acct{acct.index}.nr_running", True, True, "relaxed", "create_worker_cb")
         acct.nr_running -= 1
-        self.worker_refs -= 1
         w.create_state = False
+        yield from self.io_worker_ref_put()
 
     # ------------------------------------------------------------ sleep / wake hooks
 
@@ -528,10 +528,18 @@ class IoWq:
             yield from self.io_wq_dec_running(w)
         self.exited += 1
         self.worker_exit_times.append(self.engine.now)
-        self.worker_refs -= 1
+        yield from self.io_worker_ref_put()
         self.sample()
-        if self.exit and self.worker_refs == 0 and self.drained_at is None:
-            self.drained_at = self.engine.now
+
+    def io_worker_ref_put(self):
+        self.worker_refs -= 1
+        if self.worker_refs == 0:
+            yield WakeAll("worker_done", "io_worker_ref_put")  # complete(&wq->worker_done)
+
+    def io_wq_for_each_worker(self):
+        """The workers the iterator reaches (see knob exit_wakes_all_accts)."""
+        accts = self.acct if self.knobs.exit_wakes_all_accts else self.acct[:1]
+        return [w for a in accts for w in a.all_list if not w.exiting and w.task is not None]
 
     # ------------------------------------------------------------ teardown
 
@@ -542,14 +550,16 @@ class IoWq:
         self.event("io_wq_exit_start: IO_WQ_BIT_EXIT set")
 
     def io_wq_put_and_exit(self):
-        """Wake every worker, drop the initial ref; worker_done is the last
-        worker's exit (drained_at)."""
-        for w in list(self.workers):
-            if not w.exiting and w.task is not None:
-                yield Wake(w.task, "io_wq_exit_workers")
-        self.worker_refs -= 1
-        if self.worker_refs == 0 and self.drained_at is None:
-            self.drained_at = self.engine.now
+        """Wake every worker, drop the initial ref and wait for worker_done."""
+        for w in self.io_wq_for_each_worker():
+            yield Wake(w.task, "io_wq_exit_workers")
+        if self.worker_refs > 1:
+            self.worker_refs -= 1
+            yield Wait("worker_done", None, "io_wq_exit_workers")
+        else:
+            self.worker_refs -= 1
+        self.drained_at = self.engine.now
+        self.event("io_wq_exit_workers: worker_done")
 
     def io_wq_set_exit_on_idle(self, on: bool):
         """B: set when the task's ring table empties, cleared on new use."""
@@ -558,6 +568,5 @@ class IoWq:
         self.exit_on_idle_bit = on
         if on and not was:
             self.event("io_wq_set_exit_on_idle: IO_WQ_BIT_EXIT_ON_IDLE set, waking workers")
-            for w in list(self.workers):
-                if not w.exiting and w.task is not None:
-                    yield Wake(w.task, "io_wq_set_exit_on_idle")
+            for w in self.io_wq_for_each_worker():
+                yield Wake(w.task, "io_wq_set_exit_on_idle")

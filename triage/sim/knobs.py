@@ -39,6 +39,10 @@ KNOBS: tuple[KnobInfo, ...] = (
     KnobInfo("activate_requires_sleeping_target", False, (False, True), "22f7fb80e6d9", "v6.6",
              "before 6.6, activating a free worker counted only if wake_up_process() woke a sleeper; "
              "since 6.6 any free worker counts"),
+    KnobInfo("exit_wakes_all_accts", True, (False, True), "2b9c15286a17 (6.18.y id)", "Jan 2026",
+             "io_wq_for_each_worker() walks both accts; 6.15-6.18.x before the fix stopped after the bound "
+             "acct, so exit and exit-on-idle wakes missed idle unbound workers (they left when their 5 s "
+             "sleep ended)"),
     KnobInfo("per_acct_worker_lists", True, (False, True), "751eedc4b4b7", "v6.15",
              "free/all lists per acct; before, one shared free list whose walkers read each worker's "
              "BOUND flag remotely (the racy read of patch D)"),
@@ -56,6 +60,7 @@ class Knobs:
     hash_defer: bool = True
     ignore_nonbusy_sleeper: bool = True
     activate_requires_sleeping_target: bool = False
+    exit_wakes_all_accts: bool = True
     per_acct_worker_lists: bool = True
 
     def with_(self, **changes) -> "Knobs":
