@@ -9,18 +9,28 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
-from triage.diff.symbols import indent_kept, map_file, map_hunk
+import re
+
+from triage.diff import layout as struct_layout
+from triage.diff.profiles import TypeInfo, load_profiles
+from triage.diff.symbols import apply_hunks, indent_kept, map_file, map_hunk
 from triage.errors import DiffError, InputError, SourceError
 from triage.ingest import read_path
-from triage.model import Analysis, Document, FileDiff, InputResult, Message, SymbolChange
+from triage.model import Analysis, Document, FileDiff, InputResult, LayoutDelta, Message, SymbolChange
 
 
-def analyze_document(doc: Document, source: tuple[str, str] | None = None) -> tuple[Analysis, ...]:
+Profiles = dict[str, dict[str, TypeInfo]]
+
+
+def analyze_document(doc: Document, source: tuple[str, str] | None = None,
+                     profiles: Profiles | None = None) -> tuple[Analysis, ...]:
     """source: (name, text) of the pre-image of the file the patch changes."""
-    return tuple(analyze_message(m, source) for m in doc.messages)
+    profiles = profiles if profiles is not None else load_profiles()
+    return tuple(analyze_message(m, source, profiles) for m in doc.messages)
 
 
-def analyze_message(message: Message, source: tuple[str, str] | None = None) -> Analysis:
+def analyze_message(message: Message, source: tuple[str, str] | None = None,
+                    profiles: Profiles | None = None) -> Analysis:
     symbols: list[SymbolChange] = []
     notes: list[str] = []
     used = None
@@ -43,7 +53,54 @@ def analyze_message(message: Message, source: tuple[str, str] | None = None) -> 
             symbols += [replace(c, diff_index=d_index) for c in changes]
     if source is not None and used is None and not notes and message.diffs:
         notes.append(f"--source {source[0]} matches no file the diff changes")
-    return Analysis(message, tuple(symbols), used, tuple(notes))
+    profiles = profiles if profiles is not None else load_profiles()
+    layouts, layout_notes = struct_layouts(message, symbols, source if used else None, profiles)
+    return Analysis(message, tuple(symbols), used, tuple(notes + layout_notes), layouts)
+
+
+def struct_layouts(message: Message, symbols: list[SymbolChange], source: tuple[str, str] | None,
+                   profiles: Profiles) -> tuple[tuple[LayoutDelta, ...], list[str]]:
+    """Before/after layout of every struct a hunk changes (from the pre-image
+    and its patched copy, or from a hunk that carries the whole definition),
+    and the layout of complete struct definitions written in the text."""
+    deltas: list[LayoutDelta] = []
+    notes: list[str] = []
+    done: set[str] = set()
+    for change in symbols:
+        if change.kind not in ("struct", "union") or change.symbol in done or "(anonymous)" in change.symbol:
+            continue
+        done.add(change.symbol)
+        diff = message.diffs[change.diff_index]
+        file = next(f for f in diff.files if f.path == change.file)
+        if change.evidence == "pre-image" and source is not None:
+            before_text, after_text = source[1], apply_hunks(source[1], file)
+        else:
+            hunk = file.hunks[change.hunk_index]
+            before_text = "\n".join(line.text for line in hunk.side("-"))
+            after_text = "\n".join(line.text for line in hunk.side("+"))
+            if not (_whole_definition(before_text, change.symbol) and _whole_definition(after_text, change.symbol)):
+                notes.append(f"layout of {change.symbol}: the hunk does not carry the whole definition; "
+                             "give --source FILE (the pre-image) for the before/after layout")
+                continue
+        deltas.append(LayoutDelta(change.symbol, "pre-image" if source else "hunk",
+                                  struct_layout.facts(before_text, change.symbol, profiles),
+                                  struct_layout.facts(after_text, change.symbol, profiles)))
+    for snippet in message.snippets:
+        if snippet.kind not in ("struct", "union") or "(anonymous)" in snippet.name:
+            continue
+        if snippet.truncated:
+            notes.append(f"layout of the {snippet.name} written by {snippet.author or 'unknown'} "
+                         "(level {}) not computed: the text cuts it (<snip>)".format(snippet.level))
+            continue
+        deltas.append(LayoutDelta(snippet.name, f"text (level {snippet.level}, {snippet.author or 'unknown'})",
+                                  (), struct_layout.facts(snippet.text, snippet.name, profiles)))
+    return tuple(deltas), notes
+
+
+def _whole_definition(text: str, symbol: str) -> bool:
+    kind, _, tag = symbol.partition(" ")
+    opener = re.search(rf"^\s*(?:typedef\s+)?{kind}\s+{re.escape(tag)}\s*{{", text, re.MULTILINE)
+    return bool(opener) and re.search(r"^\s*}[^;]*;", text[opener.end():], re.MULTILINE) is not None
 
 
 def _source_matches(file: FileDiff, name: str) -> bool:
@@ -53,9 +110,10 @@ def _source_matches(file: FileDiff, name: str) -> bool:
 # ------------------------------------------------------------- the I/O edge
 
 
-def analyze(paths: list[str], source_path: str | None = None) -> list[InputResult]:
+def analyze(paths: list[str], source_path: str | None = None, profiles_path: str | None = None) -> list[InputResult]:
     """Read and analyse every input; one failing input never stops the rest."""
     source = read_source(source_path) if source_path else None
+    profiles = load_profiles(profiles_path)
     results = []
     for path in paths:
         try:
@@ -63,7 +121,7 @@ def analyze(paths: list[str], source_path: str | None = None) -> list[InputResul
         except InputError as exc:
             results.append(InputResult(path, None, error=exc.problem, exit_code=exc.exit_code))
             continue
-        analyses = analyze_document(doc, source)
+        analyses = analyze_document(doc, source, profiles)
         results.append(InputResult(path, doc.form, analyses, doc.problems,
                                    exit_code=DiffError.exit_code if doc.problems else 0))
     return results

@@ -52,13 +52,14 @@ def analyze(
     fmt: Format = typer.Option(Format.text, "--format", help="text (terminal account) or json (schema: `triage schema`)."),
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to this file (atomically) instead of stdout."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --output file."),
+    profiles: Optional[str] = typer.Option(None, "--profiles", help="TOML file adding or overriding layout config profiles."),
 ) -> None:
     """What each patch is and what it touches: subject, author, trailers, commits
     named, stable tags, and every hunk mapped to the C symbol it changes.
 
     Example: triage analyze corpus/*.txt
     """
-    results = analyze_inputs(inputs, source)
+    results = analyze_inputs(inputs, source, profiles)
     if fmt is Format.json:
         text = jsonout.dumps(results)
     else:
@@ -139,6 +140,35 @@ def simulate(
         }), indent=2) + "\n")
     else:
         sys.stdout.write(render("simulate.txt.j2", c=comparison_view(comparison)))
+
+
+@app.command()
+def layout(
+    file: str = typer.Argument(..., help="C source (or any text) that defines the struct."),
+    struct: str = typer.Argument(..., help="Struct name: io_worker, 'struct io_worker' or 'union x'."),
+    config: Optional[list[str]] = typer.Option(None, "--config", help="Profile(s); default: all (x86_64, x86_64-lockdep)."),
+    profiles: Optional[str] = typer.Option(None, "--profiles", help="TOML file adding or overriding profiles."),
+) -> None:
+    """Print a struct's layout the way pahole does (offsets, sizes, holes,
+    cache lines, padding), per kernel config profile.
+
+    Example: triage layout io_uring/io-wq.c io_worker --config x86_64-lockdep
+    """
+    from triage.analysis import read_source
+    from triage.diff import layout as struct_layout
+    from triage.diff.profiles import load_profiles
+    from triage.errors import ScenarioError
+
+    name, text = read_source(file)
+    table = load_profiles(profiles)
+    chosen = config or list(table)
+    for profile in chosen:
+        if profile not in table:
+            raise ScenarioError(f"--config {profile}", "no such profile; known: " + ", ".join(table))
+    label = struct if " " in struct.strip() else f"struct {struct.strip()}"
+    for profile in chosen:
+        lay = struct_layout.layout(text, label, table[profile], profile)
+        sys.stdout.write(f"/* {name}: {label}, profile {profile} */\n" + struct_layout.pahole(lay) + "\n")
 
 
 @app.command()

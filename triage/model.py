@@ -214,6 +214,8 @@ class CodeSnippet:
     level: int
     author: str | None
     items: tuple[str, ...]  # members ("flags: long unsigned int") or enumerators ("IO_WORKER_F_UP = 0")
+    text: str = ""  # the definition as written
+    truncated: bool = False  # the writer cut it ("<snip>"): no layout from it
 
 
 @dataclass(frozen=True)
@@ -274,6 +276,31 @@ class SymbolChange:
 
 
 @dataclass(frozen=True)
+class LayoutFacts:
+    """A struct's layout under one config profile (pahole's summary)."""
+
+    profile: str
+    size: int | None = None
+    cachelines: int | None = None
+    holes: int | None = None
+    sum_holes: int | None = None
+    padding: int | None = None
+    straddling: tuple[str, ...] = ()
+    listing: str = ""  # the pahole-style listing
+    unknown: str | None = None  # why no layout (a type the profile does not know)
+
+
+@dataclass(frozen=True)
+class LayoutDelta:
+    """What a change (or a definition in the text) does to a struct's layout."""
+
+    symbol: str  # "struct io_worker"
+    origin: str  # pre-image (before/after the patch) | text (a definition written in the mail)
+    before: tuple[LayoutFacts, ...] = ()  # per profile; empty when there is no "before"
+    after: tuple[LayoutFacts, ...] = ()
+
+
+@dataclass(frozen=True)
 class Analysis:
     """Everything the first stages know about one message."""
 
@@ -281,6 +308,7 @@ class Analysis:
     symbols: tuple[SymbolChange, ...]
     source_used: str | None = None  # the --source file the mapping used, if any
     notes: tuple[str, ...] = ()  # what the mapping could not do, and why
+    layouts: tuple[LayoutDelta, ...] = ()  # structs the patch changes, and structs written in the text
 
 
 @dataclass(frozen=True)

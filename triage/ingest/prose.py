@@ -83,8 +83,12 @@ def code_snippets(texts: list[tuple[str, int, str | None]]) -> tuple[CodeSnippet
                 if depth <= 0 and j > i:
                     break
                 j += 1
-            block = "\n".join(line for line in lines[i:j + 1] if line.strip() != "<snip>")
+            raw = lines[i:j + 1]
+            block = "\n".join(line for line in raw if line.strip() != "<snip>")
             snippet = _snippet(block, level, author)
+            if snippet is not None:
+                snippet = CodeSnippet(snippet.kind, snippet.name, snippet.level, snippet.author, snippet.items,
+                                      block, any(line.strip() == "<snip>" for line in raw))
             if snippet:
                 found.append(snippet)
             i = j + 1

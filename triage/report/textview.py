@@ -52,6 +52,7 @@ def message_view(analysis: Analysis, in_thread: bool) -> dict:
                           + (f", {p.count}x" if p.count > 1 else "") + ")" for p in m.prose_symbols],
         "snippets": [f"{c.name} (level {c.level}, {c.author or 'unknown'}): " + ", ".join(c.items)
                      for c in m.snippets],
+        "layouts": [_layout_line(d) for d in analysis.layouts],
         "warnings": list(m.warnings) + list(analysis.notes),
         "source_used": analysis.source_used,
     }
@@ -136,4 +137,23 @@ def _change_line(c: SymbolChange) -> str:
     text += f"  [{_EVIDENCE.get(c.evidence, c.evidence)}]"
     if c.hint_agrees is False:
         text += f"\n        ! git's section text says {c.hint!r}, which is not where this change is"
+    return text
+
+
+def _layout_line(delta) -> str:
+    head = f"{delta.symbol} ({delta.origin})"
+    rows = []
+    before = {f.profile: f for f in delta.before}
+    for after in delta.after:
+        b = before.get(after.profile)
+        rows.append(f"  {after.profile:<16} " + (f"{_facts(b)}  ->  " if b is not None else "") + _facts(after))
+    return "\n".join([head] + rows)
+
+
+def _facts(f) -> str:
+    if f.unknown:
+        return f"unknown ({f.unknown})"
+    text = f"{f.size} bytes, {f.cachelines} cachelines, {f.holes} holes ({f.sum_holes} bytes)"
+    if f.padding:
+        text += f", padding {f.padding}"
     return text
