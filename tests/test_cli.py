@@ -189,3 +189,17 @@ def test_simulate_bad_arguments_exit_8(args, message):
     result = run(*args)
     assert result.returncode == 8
     assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_layout_command_golden():
+    result = run("layout", str(fixture_path("io-worker-v1.c").relative_to(ROOT)), "io_worker")
+    assert result.returncode == 0, result.stderr
+    golden("layout-io-worker-v1.txt", result.stdout)
+
+
+def test_layout_bad_profile_and_struct():
+    path = str(fixture_path("io-worker-v1.c"))
+    result = run("layout", path, "io_worker", "--config", "arm64")
+    assert result.returncode == 8 and "no such profile" in result.stderr
+    result = run("layout", path, "nope")
+    assert result.returncode == 5 and "no definition of struct nope" in result.stderr
