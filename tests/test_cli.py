@@ -203,3 +203,12 @@ def test_layout_bad_profile_and_struct():
     assert result.returncode == 8 and "no such profile" in result.stderr
     result = run("layout", path, "nope")
     assert result.returncode == 5 and "no definition of struct nope" in result.stderr
+
+
+def test_probe_command():
+    result = run("probe", str(fixture_path("iowq-forms/v6_9.c")))
+    assert result.returncode == 0, result.stderr
+    assert "do_kill_granularity                  per_call" in result.stdout
+    assert "82: bool do_kill = test_bit(IO_WQ_BIT_EXIT, &wq->state);" in result.stdout
+    data = json.loads(run("probe", "--format", "json", str(fixture_path("iowq-forms/current.c"))).stdout)
+    assert {d["knob"]: d["value"] for d in data}["worker_flags_atomic"] == "on"

@@ -23,14 +23,15 @@ Profiles = dict[str, dict[str, TypeInfo]]
 
 
 def analyze_document(doc: Document, source: tuple[str, str] | None = None,
-                     profiles: Profiles | None = None) -> tuple[Analysis, ...]:
-    """source: (name, text) of the pre-image of the file the patch changes."""
+                     profiles: Profiles | None = None, behaviour: bool = False) -> tuple[Analysis, ...]:
+    """source: (name, text) of the pre-image of the file the patch changes;
+    behaviour: probe knobs and run the simulator (seconds per patch)."""
     profiles = profiles if profiles is not None else load_profiles()
-    return tuple(analyze_message(m, source, profiles) for m in doc.messages)
+    return tuple(analyze_message(m, source, profiles, behaviour) for m in doc.messages)
 
 
 def analyze_message(message: Message, source: tuple[str, str] | None = None,
-                    profiles: Profiles | None = None) -> Analysis:
+                    profiles: Profiles | None = None, behaviour: bool = False) -> Analysis:
     symbols: list[SymbolChange] = []
     notes: list[str] = []
     used = None
@@ -55,7 +56,20 @@ def analyze_message(message: Message, source: tuple[str, str] | None = None,
         notes.append(f"--source {source[0]} matches no file the diff changes")
     profiles = profiles if profiles is not None else load_profiles()
     layouts, layout_notes = struct_layouts(message, symbols, source if used else None, profiles)
-    return Analysis(message, tuple(symbols), used, tuple(notes + layout_notes), layouts)
+    delta = None
+    if behaviour and _is_iowq(message):
+        from triage.behaviour.delta import behaviour_of
+
+        delta = behaviour_of(message, tuple(symbols), source if used else None)
+    return Analysis(message, tuple(symbols), used, tuple(notes + layout_notes), layouts, delta)
+
+
+def _is_iowq(message: Message) -> bool:
+    """Patches and mails about io-wq (or io_uring, whose hooks drive it)."""
+    if any("io-wq" in f.path or "io_uring" in f.path for d in message.diffs for f in d.files):
+        return True
+    words = (message.subject.raw if message.subject else "") + " ".join(p.name for p in message.prose_symbols)
+    return "io-wq" in words or "io_wq" in words or "io_uring" in words or "IO_WQ" in words
 
 
 def struct_layouts(message: Message, symbols: list[SymbolChange], source: tuple[str, str] | None,
@@ -110,7 +124,8 @@ def _source_matches(file: FileDiff, name: str) -> bool:
 # ------------------------------------------------------------- the I/O edge
 
 
-def analyze(paths: list[str], source_path: str | None = None, profiles_path: str | None = None) -> list[InputResult]:
+def analyze(paths: list[str], source_path: str | None = None, profiles_path: str | None = None,
+            behaviour: bool = True) -> list[InputResult]:
     """Read and analyse every input; one failing input never stops the rest."""
     source = read_source(source_path) if source_path else None
     profiles = load_profiles(profiles_path)
@@ -121,7 +136,7 @@ def analyze(paths: list[str], source_path: str | None = None, profiles_path: str
         except InputError as exc:
             results.append(InputResult(path, None, error=exc.problem, exit_code=exc.exit_code))
             continue
-        analyses = analyze_document(doc, source, profiles)
+        analyses = analyze_document(doc, source, profiles, behaviour)
         results.append(InputResult(path, doc.form, analyses, doc.problems,
                                    exit_code=DiffError.exit_code if doc.problems else 0))
     return results

@@ -53,13 +53,15 @@ def analyze(
     output: Optional[str] = typer.Option(None, "-o", "--output", help="Write to this file (atomically) instead of stdout."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing --output file."),
     profiles: Optional[str] = typer.Option(None, "--profiles", help="TOML file adding or overriding layout config profiles."),
+    behaviour: bool = typer.Option(True, "--behaviour/--no-behaviour",
+                                   help="Probe the io-wq knobs the patch changes and simulate the delta."),
 ) -> None:
     """What each patch is and what it touches: subject, author, trailers, commits
     named, stable tags, and every hunk mapped to the C symbol it changes.
 
     Example: triage analyze corpus/*.txt
     """
-    results = analyze_inputs(inputs, source, profiles)
+    results = analyze_inputs(inputs, source, profiles, behaviour)
     if fmt is Format.json:
         text = jsonout.dumps(results)
     else:
@@ -140,6 +142,30 @@ def simulate(
         }), indent=2) + "\n")
     else:
         sys.stdout.write(render("simulate.txt.j2", c=comparison_view(comparison)))
+
+
+@app.command()
+def probe(file: str = typer.Argument(..., help="An io-wq C source file (any version)."),
+          fmt: Format = typer.Option(Format.text, "--format", help="text or json")) -> None:
+    """Print every simulator knob's value as read from a C file, with the
+    lines that decided it (unknown when the code it needs is absent).
+
+    Example: triage probe linux/io_uring/io-wq.c
+    """
+    from triage.analysis import read_source
+    from triage.behaviour.probes import probe_all, view_of_file
+
+    name, text = read_source(file)
+    results = probe_all(view_of_file(text))
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps([jsonout.to_data(r) for r in results.values()], indent=2) + "\n")
+        return
+    out = [f"=== {name}"]
+    for r in results.values():
+        value = r.value if r.value is not None else "unknown"
+        out.append(f"{r.knob:<36} {value:<10} {r.reason}" + (f" [{r.function}]" if r.function else ""))
+        out += [f"{'':<38}{line}" for line in r.lines]
+    sys.stdout.write("\n".join(out) + "\n")
 
 
 @app.command()

@@ -301,6 +301,47 @@ class LayoutDelta:
 
 
 @dataclass(frozen=True)
+class KnobChange:
+    """A knob's value before and after a patch, with what decided each."""
+
+    knob: str
+    before: str | None  # on | off | a granularity | None (unknown)
+    after: str | None
+    how: str  # probed on the source file | probed on the hunks | inferred from text
+    before_reason: str = ""
+    after_reason: str = ""
+    before_lines: tuple[str, ...] = ()
+    after_lines: tuple[str, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        return self.before is not None and self.after is not None and self.before != self.after
+
+
+@dataclass(frozen=True)
+class ScenarioRun:
+    """One scenario run with the knobs as before and as after the patch."""
+
+    scenario: str
+    settings: tuple[str, ...]  # "knob: before -> after"
+    mode: str  # seeded | exhaustive
+    metrics: tuple[tuple[str, str, str], ...]  # (metric, before, after)
+    findings_before: tuple[str, ...] = ()
+    findings_after: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """What the patch changes in io-wq's behaviour, as far as the model covers it."""
+
+    images: str  # source file | hunks | text only | none
+    knobs: tuple[KnobChange, ...]
+    runs: tuple[ScenarioRun, ...] = ()
+    touching: tuple[str, ...] = ()  # scenarios exercising the touched symbols
+    summary: str = ""
+
+
+@dataclass(frozen=True)
 class Analysis:
     """Everything the first stages know about one message."""
 
@@ -309,6 +350,7 @@ class Analysis:
     source_used: str | None = None  # the --source file the mapping used, if any
     notes: tuple[str, ...] = ()  # what the mapping could not do, and why
     layouts: tuple[LayoutDelta, ...] = ()  # structs the patch changes, and structs written in the text
+    behaviour: Behaviour | None = None  # only when asked for (it runs the simulator)
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,7 @@ def message_view(analysis: Analysis, in_thread: bool) -> dict:
         "snippets": [f"{c.name} (level {c.level}, {c.author or 'unknown'}): " + ", ".join(c.items)
                      for c in m.snippets],
         "layouts": [_layout_line(d) for d in analysis.layouts],
+        "behaviour": _behaviour(analysis.behaviour) if analysis.behaviour is not None else None,
         "warnings": list(m.warnings) + list(analysis.notes),
         "source_used": analysis.source_used,
     }
@@ -157,3 +158,22 @@ def _facts(f) -> str:
     if f.padding:
         text += f", padding {f.padding}"
     return text
+
+
+def _behaviour(b) -> dict:
+    knobs = []
+    for k in b.knobs:
+        if k.before is None and k.after is None:
+            continue
+        line = f"{k.knob}: {k.before or 'unknown'} -> {k.after or 'unknown'}  ({k.how})"
+        evidence = [f"before: {k.before_reason}"] + [f"  {x}" for x in k.before_lines[:2]]
+        evidence += [f"after:  {k.after_reason}"] + [f"  {x}" for x in k.after_lines[:2]]
+        knobs.append({"line": line, "evidence": evidence})
+    runs = []
+    for r in b.runs:
+        rows = [f"{m:<34} {bv:<22} {av}" for m, bv, av in r.metrics]
+        findings = [f"before: {f}" for f in r.findings_before] + [f"after: {f}" for f in r.findings_after]
+        runs.append({"title": f"{r.scenario} ({r.mode}; " + "; ".join(r.settings) + ")", "rows": rows,
+                     "findings": findings})
+    return {"images": b.images, "summary": b.summary, "knobs": knobs, "runs": runs,
+            "touching": ", ".join(b.touching)}

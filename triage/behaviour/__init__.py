@@ -1,0 +1,1 @@
+"""Behaviour: probes (code -> knob values) and the simulated delta of a patch."""

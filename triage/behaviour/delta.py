@@ -1,0 +1,112 @@
+"""Patch -> knob values before and after -> scenarios -> simulated delta.
+
+The values come from the patch's own code (probes on the pre-image and its
+patched copy, or on the hunks' old and new sides) and, only where code
+cannot decide, from unambiguous words of the mail. Nothing here knows which
+patch it is looking at.
+"""
+
+from __future__ import annotations
+
+from triage.behaviour.infer import infer
+from triage.behaviour.probes import ProbeResult, probe_all, view_of_file, view_of_fragment
+from triage.diff.symbols import apply_hunks
+from triage.model import Behaviour, Diff, KnobChange, Message, ScenarioRun, SymbolChange
+from triage.sim import scenarios as registry
+from triage.sim.simulate import simulate
+
+
+def behaviour_of(message: Message, symbols: tuple[SymbolChange, ...], source: tuple[str, str] | None,
+                 run_scenarios: bool = True) -> Behaviour:
+    before, after, images = _probe(message, symbols, source)
+    inferred = infer(message)
+    knobs: list[KnobChange] = []
+    for knob in before:
+        b, a = before[knob], after[knob]
+        how = f"probed on the {images}"
+        if (b.value is None or a.value is None) and knob in inferred:
+            ib, ia = inferred[knob]
+            if b.value is None:
+                b = ib
+            if a.value is None:
+                a = ia
+            how = "inferred from text" if images == "none" else f"probed on the {images}, completed from text"
+        knobs.append(KnobChange(knob, b.value, a.value, how, b.reason, a.reason, b.lines, a.lines))
+    changed = [k for k in knobs if k.changed]
+    runs: list[ScenarioRun] = []
+    done: set[str] = set()
+    if run_scenarios:
+        for scenario in registry.REGISTRY.values():
+            shown = [k for k in changed if k.knob in scenario.knobs_shown]
+            if shown:
+                runs.append(_run(scenario.name, shown))
+                done.add(scenario.name)
+    touched = {c.symbol for c in symbols} | {p.name for p in message.prose_symbols}
+    touching = tuple(s.name for s in registry.REGISTRY.values()
+                     if s.name not in done and touched & set(s.symbols))
+    if changed:
+        summary = "changes " + ", ".join(f"{k.knob} ({k.before} -> {k.after})" for k in changed)
+    else:
+        summary = "no behavioural model covers this change"
+    return Behaviour(images if images != "none" else ("text only" if any(k.how.startswith("inferred")
+                                                                          for k in knobs) else "none"),
+                     tuple(knobs), tuple(runs), touching, summary)
+
+
+def _probe(message: Message, symbols, source):
+    """Probe results before and after, and what they were read from."""
+    unknown = probe_all(view_of_file(""))
+    diffs = [d for d in message.diffs if any(f.path.endswith(".c") for f in d.files)]
+    own = [d for d in diffs if not d.quoted] or diffs
+    if source is not None and own:
+        file = next((f for d in own for f in d.files if f.path.endswith(".c")), None)
+        if file is not None:
+            try:
+                post = apply_hunks(source[1], file)
+            except Exception:  # the --source note already says it does not match
+                post = None
+            if post is not None:
+                return probe_all(view_of_file(source[1])), probe_all(view_of_file(post)), "source file"
+    if own:
+        old, new = _fragments(own[0], symbols, message.diffs.index(own[0]))
+        return probe_all(old), probe_all(new), "hunks"
+    return unknown, unknown, "none"
+
+
+def _fragments(diff: Diff, symbols, d_index: int):
+    old_pieces, new_pieces, old_text, new_text, old_no, new_no = [], [], [], [], [], []
+    for file in diff.files:
+        for h_index, hunk in enumerate(file.hunks):
+            owners = [c.symbol for c in symbols if c.diff_index == d_index and c.file == file.path
+                      and c.hunk_index == h_index and c.kind == "function"]
+            old = [line.text for line in hunk.side("-")]
+            new = [line.text for line in hunk.side("+")]
+            old_text += old
+            new_text += new
+            old_no += [line.old_no for line in hunk.side("-")]
+            new_no += [line.new_no for line in hunk.side("+")]
+            for name in owners[:1]:
+                old_pieces.append((name, hunk.old_start, old))
+                new_pieces.append((name, hunk.new_start, new))
+    return (view_of_fragment("hunk-old", old_pieces, "\n".join(old_text), old_no),
+            view_of_fragment("hunk-new", new_pieces, "\n".join(new_text), new_no))
+
+
+def _value(knob: str, value: str):
+    return {"on": True, "off": False}.get(value, value)
+
+
+def _run(name: str, changes: list[KnobChange]) -> ScenarioRun:
+    comparison = simulate(name, before={k.knob: _value(k.knob, k.before) for k in changes},
+                          after={k.knob: _value(k.knob, k.after) for k in changes})
+    b, a = comparison.before.result.metrics, comparison.after.result.metrics
+    metrics = [(m, str(b.get(m, "-")), str(a.get(m, "-"))) for m in dict.fromkeys(list(b) + list(a))]
+
+    def findings(variant):
+        found = {f.key: f for f in variant.result.findings}
+        if variant.exploration is not None:
+            found.update(variant.exploration.findings)
+        return tuple(sorted(f.message for f in found.values()))
+
+    return ScenarioRun(name, tuple(f"{k.knob}: {k.before} -> {k.after}" for k in changes), comparison.mode,
+                       tuple(metrics), findings(comparison.before), findings(comparison.after))
