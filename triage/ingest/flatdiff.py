@@ -106,6 +106,16 @@ def _join_cost(words: list[str]) -> float:
         close = _condition_end(text)
         if close is not None and text[close:].strip() not in ("", "{"):
             cost += 0.6
+    # A lone "+"/"-" inside a line is arithmetic ("a - 1") unless what
+    # follows cannot be an operand: a statement keyword, or an assignment
+    # ("- if (x)", "+ x = y;"): then it is a diff marker and a line starts.
+    for k, word in enumerate(words[1:-1], start=1):
+        if word in ("+", "-"):
+            following = words[k + 1]
+            keyword = re.match(r"\w*", following).group(0) in _STATEMENT_WORDS
+            assigns = k + 2 < len(words) and words[k + 2] in ("=", "+=", "-=", "|=", "&=")
+            if keyword or assigns or words[k - 1][-1:] in (";", "{", "}"):
+                cost += 1.0
     # "x = { .a = 1, .b = 2 };" is one line with its braces balanced
     balanced = text.count("{") == text.count("}") and text.endswith(";")
     for k, word in enumerate(words[:-1]):
@@ -258,6 +268,8 @@ def _hint_split(tokens: tuple[str, ...], breaks: frozenset[int], old_len: int, n
         hint = " ".join(tokens[:s])
         if s and not re.match(r"^[A-Za-z_#]", hint):
             continue
+        if s and re.match(r"^[+-](?:$|[A-Za-z_])", tokens[s - 1]):
+            break  # a diff marker: the section text (one C line) ended before it
         # git writes a section text whenever a line before the hunk starts
         # with a letter (almost always, in C): its absence costs.
         if not hint:
