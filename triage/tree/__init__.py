@@ -1,0 +1,1 @@
+"""Kernel git trees: read-only queries (repo.py); the stable matrix comes next."""
