@@ -35,6 +35,7 @@ def analyze_message(message: Message, source: tuple[str, str] | None = None,
     symbols: list[SymbolChange] = []
     notes: list[str] = []
     used = None
+    images: dict[str, tuple[str, str]] = {}  # path -> (pre-image, post-image), computed once
     c_files = {f.path for d in message.diffs for f in d.files if f.path.endswith((".c", ".h"))}
     for d_index, diff in enumerate(message.diffs):
         for file in diff.files:
@@ -43,7 +44,9 @@ def analyze_message(message: Message, source: tuple[str, str] | None = None,
             changes = None
             if source is not None and (_source_matches(file, source[0]) or c_files == {file.path}):
                 try:
-                    changes = map_file(file, source[1])
+                    post = apply_hunks(source[1], file)
+                    changes = map_file(file, source[1], post)
+                    images[file.path] = (source[1], post)
                     used = source[0]
                 except SourceError as exc:
                     notes.append(f"--source {source[0]} not used for {file.path}: {exc.problem}; "
@@ -55,12 +58,12 @@ def analyze_message(message: Message, source: tuple[str, str] | None = None,
     if source is not None and used is None and not notes and message.diffs:
         notes.append(f"--source {source[0]} matches no file the diff changes")
     profiles = profiles if profiles is not None else load_profiles()
-    layouts, layout_notes = struct_layouts(message, symbols, source if used else None, profiles)
+    layouts, layout_notes = struct_layouts(message, symbols, images, profiles)
     delta = None
     if behaviour and _is_iowq(message):
         from triage.behaviour.delta import behaviour_of
 
-        delta = behaviour_of(message, tuple(symbols), source if used else None)
+        delta = behaviour_of(message, tuple(symbols), images)
     return Analysis(message, tuple(symbols), used, tuple(notes + layout_notes), layouts, delta)
 
 
@@ -72,7 +75,7 @@ def _is_iowq(message: Message) -> bool:
     return "io-wq" in words or "io_wq" in words or "io_uring" in words or "IO_WQ" in words
 
 
-def struct_layouts(message: Message, symbols: list[SymbolChange], source: tuple[str, str] | None,
+def struct_layouts(message: Message, symbols: list[SymbolChange], images: dict[str, tuple[str, str]],
                    profiles: Profiles) -> tuple[tuple[LayoutDelta, ...], list[str]]:
     """Before/after layout of every struct a hunk changes (from the pre-image
     and its patched copy, or from a hunk that carries the whole definition),
@@ -86,8 +89,8 @@ def struct_layouts(message: Message, symbols: list[SymbolChange], source: tuple[
         done.add(change.symbol)
         diff = message.diffs[change.diff_index]
         file = next(f for f in diff.files if f.path == change.file)
-        if change.evidence == "pre-image" and source is not None:
-            before_text, after_text = source[1], apply_hunks(source[1], file)
+        if change.evidence == "pre-image" and change.file in images:
+            before_text, after_text = images[change.file]
         else:
             hunk = file.hunks[change.hunk_index]
             before_text = "\n".join(line.text for line in hunk.side("-"))
@@ -96,7 +99,7 @@ def struct_layouts(message: Message, symbols: list[SymbolChange], source: tuple[
                 notes.append(f"layout of {change.symbol}: the hunk does not carry the whole definition; "
                              "give --source FILE (the pre-image) for the before/after layout")
                 continue
-        deltas.append(LayoutDelta(change.symbol, "pre-image" if source else "hunk",
+        deltas.append(LayoutDelta(change.symbol, "pre-image" if change.file in images else "hunk",
                                   struct_layout.facts(before_text, change.symbol, profiles),
                                   struct_layout.facts(after_text, change.symbol, profiles)))
     for snippet in message.snippets:

@@ -9,28 +9,28 @@ patch it is looking at.
 from __future__ import annotations
 
 from triage.behaviour.infer import infer
-from triage.behaviour.probes import ProbeResult, probe_all, view_of_file, view_of_fragment
-from triage.diff.symbols import apply_hunks
+from triage.behaviour.probes import probe_all, view_of_file, view_of_fragment
 from triage.model import Behaviour, Diff, KnobChange, Message, ScenarioRun, SymbolChange
 from triage.sim import scenarios as registry
 from triage.sim.simulate import simulate
 
 
-def behaviour_of(message: Message, symbols: tuple[SymbolChange, ...], source: tuple[str, str] | None,
+def behaviour_of(message: Message, symbols: tuple[SymbolChange, ...], images: dict[str, tuple[str, str]],
                  run_scenarios: bool = True) -> Behaviour:
-    before, after, images = _probe(message, symbols, source)
+    """images: path -> (pre-image, post-image) where the --source file applied."""
+    before, after, images_used = _probe(message, symbols, images)
     inferred = infer(message)
     knobs: list[KnobChange] = []
     for knob in before:
         b, a = before[knob], after[knob]
-        how = f"probed on the {images}"
+        how = f"probed on the {images_used}"
         if (b.value is None or a.value is None) and knob in inferred:
             ib, ia = inferred[knob]
             if b.value is None:
                 b = ib
             if a.value is None:
                 a = ia
-            how = "inferred from text" if images == "none" else f"probed on the {images}, completed from text"
+            how = "inferred from text" if images_used == "none" else f"probed on the {images_used}, completed from text"
         knobs.append(KnobChange(knob, b.value, a.value, how, b.reason, a.reason, b.lines, a.lines))
     changed = [k for k in knobs if k.changed]
     runs: list[ScenarioRun] = []
@@ -48,28 +48,22 @@ def behaviour_of(message: Message, symbols: tuple[SymbolChange, ...], source: tu
         summary = "changes " + ", ".join(f"{k.knob} ({k.before} -> {k.after})" for k in changed)
     else:
         summary = "no behavioural model covers this change"
-    return Behaviour(images if images != "none" else ("text only" if any(k.how.startswith("inferred")
+    return Behaviour(images_used if images_used != "none" else ("text only" if any(k.how.startswith("inferred")
                                                                           for k in knobs) else "none"),
                      tuple(knobs), tuple(runs), touching, summary)
 
 
-def _probe(message: Message, symbols, source):
+def _probe(message: Message, symbols, images: dict[str, tuple[str, str]]):
     """Probe results before and after, and what they were read from."""
-    unknown = probe_all(view_of_file(""))
     diffs = [d for d in message.diffs if any(f.path.endswith(".c") for f in d.files)]
     own = [d for d in diffs if not d.quoted] or diffs
-    if source is not None and own:
-        file = next((f for d in own for f in d.files if f.path.endswith(".c")), None)
-        if file is not None:
-            try:
-                post = apply_hunks(source[1], file)
-            except Exception:  # the --source note already says it does not match
-                post = None
-            if post is not None:
-                return probe_all(view_of_file(source[1])), probe_all(view_of_file(post)), "source file"
+    whole = next((images[f.path] for d in own for f in d.files if f.path in images), None)
+    if whole is not None:
+        return probe_all(view_of_file(whole[0])), probe_all(view_of_file(whole[1])), "source file"
     if own:
         old, new = _fragments(own[0], symbols, message.diffs.index(own[0]))
         return probe_all(old), probe_all(new), "hunks"
+    unknown = probe_all(view_of_file(""))
     return unknown, unknown, "none"
 
 

@@ -84,13 +84,15 @@ def _body_line(node: Node) -> int:
     return (body.start_point[0] if body is not None else node.start_point[0]) + 1
 
 
-def definitions(text: str) -> list[CDef]:
-    """Top-level definitions of a whole C file, in order."""
+@lru_cache(maxsize=32)
+def definitions(text: str) -> tuple[CDef, ...]:
+    """Top-level definitions of a whole C file, in order. Cached: the symbol
+    mapper and the probes read the same pre- and post-images."""
     tree = parse(text)
     found: list[CDef] = []
     _collect(tree.root_node, found)
     found.sort(key=lambda d: (d.start, d.end))
-    return found
+    return tuple(found)
 
 
 def _collect(node: Node, out: list[CDef]) -> None:

@@ -339,8 +339,10 @@ def _find(lines: list[str], block: list[str], want: int, floor: int, window: int
     return None
 
 
-def map_file(diff: FileDiff, old_text: str) -> list[SymbolChange]:
-    new_text = apply_hunks(old_text, diff)
+def map_file(diff: FileDiff, old_text: str, new_text: str | None = None) -> list[SymbolChange]:
+    """new_text: the post-image, when the caller already applied the hunks."""
+    if new_text is None:
+        new_text = apply_hunks(old_text, diff)
     old_defs = csource.definitions(old_text)
     new_defs = csource.definitions(new_text)
     old_lines = old_text.split("\n")

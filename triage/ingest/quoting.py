@@ -103,9 +103,3 @@ def level_authors(lines: list[QLine], author: str | None) -> list[str | None]:
         previous_same[line.level] = line.text
         result.append(authors_by_level.get(line.level))
     return result
-
-
-def is_attribution(line: QLine, previous: QLine | None) -> bool:
-    if attribution(line.text):
-        return True
-    return bool(previous and previous.level == line.level and attribution(previous.text + " " + line.text))
