@@ -297,36 +297,32 @@ class Engine:
                 for check in self.invariants:
                     for problem in check():
                         self._finding(Finding("invariant", problem, (), tuple(self.schedule), self.now))
-        if until is None and any(t.state in ("parked", "lock") and t.state != "done" for t in self.tasks):
-            blocked = [t.name for t in self.tasks if t.state == "lock"]
-            if blocked:
-                self._finding(Finding("deadlock", "tasks wait for locks forever: " + ", ".join(blocked),
-                                      (), tuple(self.schedule), self.now))
+        blocked = [t.name for t in self.tasks if t.state == "lock"]
+        if until is None and blocked:
+            self._finding(Finding("deadlock", "tasks wait for locks forever: " + ", ".join(blocked),
+                                  (), tuple(self.schedule), self.now))
 
     def _fire_timers(self, until: float | None) -> bool:
+        """Advance to the earliest live timer; every task due at that instant
+        becomes ready together. False when nothing is left before `until`."""
+        fired = False
         while self.timers:
             when, _, seq, task = self.timers[0]
-            if until is not None and when > until:
+            if fired and when > self.now:
+                break
+            if not fired and until is not None and when > until:
                 self.now = until
                 return False
             heapq.heappop(self.timers)
             if seq != task.timer_seq or task.state not in ("sleeping", "parked"):
-                continue  # stale
+                continue  # stale: the task was woken or re-armed since
             self.now = max(self.now, when)
             if task.state == "parked":
                 task.send = False  # timed out
             task.state = "ready"
             self.ready.append(task)
-            # everything due at the same instant becomes ready together
-            while self.timers and self.timers[0][0] <= self.now:
-                when, _, seq, other = heapq.heappop(self.timers)
-                if seq == other.timer_seq and other.state in ("sleeping", "parked"):
-                    if other.state == "parked":
-                        other.send = False
-                    other.state = "ready"
-                    self.ready.append(other)
-            return True
-        return False
+            fired = True
+        return fired
 
     def _timer(self, task: Task, when: float) -> None:
         self.seq += 1

@@ -197,7 +197,7 @@ class IoWq:
         acct.stalled = False
         yield Unlock(acct.lock, "io_wq_enqueue")
         self.sample()
-        activated = yield from self.io_acct_activate_free_worker(acct, "io_wq_enqueue")
+        activated = yield from self.io_acct_activate_free_worker(acct)
         if not activated:
             yield Access(f"acct{acct.index}.nr_running", False, True, "relaxed", "io_wq_enqueue")
             if work.concurrent or acct.nr_running == 0:
@@ -224,8 +224,9 @@ class IoWq:
             work = work.link
         yield Note("io_run_cancel")
 
-    def io_acct_activate_free_worker(self, acct: Acct, site: str):
-        """Walk the free list from its head and wake the first eligible worker."""
+    def io_acct_activate_free_worker(self, acct: Acct):
+        """Walk the free list from its head and wake the first eligible worker
+        (named io_wq_activate_free_worker while the list was shared)."""
         site = "io_acct_activate_free_worker" if self.knobs.per_acct_worker_lists else "io_wq_activate_free_worker"
         candidates = acct.free_list if self.knobs.per_acct_worker_lists else \
             [w for a in self.acct for w in a.free_list]
@@ -296,7 +297,7 @@ class IoWq:
     def create_worker_cb(self, w: Worker, acct: Acct):
         do_create = False
         if self.knobs.create_cb_tries_free_worker:
-            activated = yield from self.io_acct_activate_free_worker(acct, "create_worker_cb")
+            activated = yield from self.io_acct_activate_free_worker(acct)
             if activated:
                 self.event(f"create_worker_cb: free worker found, no fork (request of worker {w.wid})")
                 yield from self._undo_create(acct, w)
@@ -489,7 +490,7 @@ class IoWq:
         for a in self.acct:
             if a.stalled:
                 a.stalled = False
-                yield from self.io_acct_activate_free_worker(a, "io_wq_hash_wake")
+                yield from self.io_acct_activate_free_worker(a)
 
     def io_wq_submit_work(self, w: Worker, work: Work):
         work.started_at = self.engine.now
