@@ -280,10 +280,11 @@ def _field(types: _Types, fdecl: Node):
     forced_attr, _ = _attr_align(fdecl)
     base_name, base = _base(types, type_node)
     declarators = fdecl.children_by_field_name("declarator")
-    bitfield = next((c for c in fdecl.children if c.type == "bitfield_clause"), None)
+    # one bitfield_clause per declarator that has one ("unsigned a:3, b:5;")
+    bit_clauses = [c for c in fdecl.children if c.type == "bitfield_clause"]
     out = []
-    if not declarators and bitfield is not None:  # "unsigned :0;" or an unnamed padding bit-field
-        bits = types.number(bitfield.named_children[0]) if bitfield.named_children else None
+    if not declarators and bit_clauses:  # "unsigned :0;" or an unnamed padding bit-field
+        bits = types.number(bit_clauses[0].named_children[0]) if bit_clauses[0].named_children else None
         if base is None:
             raise _Unknown(f"unnamed bit-field of unknown type {base_name}")
         out.append(("", base_name, base[0], base[1], False, bits, None, False))
@@ -296,7 +297,6 @@ def _field(types: _Types, fdecl: Node):
         forced = bool(forced_attr) or base[2]
         out.append(("", base_name, base[0], align, forced, None, nested, False))
         return out
-    bit_clauses = [c for c in fdecl.children if c.type == "bitfield_clause"]
     for k, decl in enumerate(declarators):
         name, pointer, dims, func = _declarator(decl)
         flexible = False
@@ -322,7 +322,7 @@ def _field(types: _Types, fdecl: Node):
             align = max(align, forced_attr)
             forced = True
         bits = None
-        clause = bit_clauses[k] if k < len(bit_clauses) else (bitfield if len(declarators) == 1 else None)
+        clause = bit_clauses[k] if k < len(bit_clauses) else None
         if clause is not None:
             bits = types.number(clause.named_children[0]) if clause.named_children else None
         out.append((name, type_text, size, align, forced, bits, nested, flexible))

@@ -66,10 +66,7 @@ class KernelRepo:
         except git.InvalidGitRepositoryError:
             raise GitError(self.path, "not a git repository") from None
         self.git_dir = self.repo.git_dir
-        if self.repo.git.rev_parse("--is-shallow-repository").strip() == "true":
-            self.shallow = True
-        else:
-            self.shallow = False
+        self.shallow = self._git("rev-parse", "--is-shallow-repository").stdout.strip() == "true"
 
     def __enter__(self) -> "KernelRepo":
         return self
@@ -135,21 +132,14 @@ class KernelRepo:
     def branches(self, pattern: str = r"^(?:linux-\d+\.\d+\.y|master|main)$") -> list[str]:
         """Local and remote-tracking branches named like linux-X.Y.y plus mainline."""
         proc = self._git("for-each-ref", "--format=%(refname:short)", "refs/heads", "refs/remotes")
-        names = []
-        for ref in proc.stdout.split():
-            short = ref.split("/", 1)[1] if ref.count("/") and not ref.startswith("linux-") else ref
-            if re.match(pattern, short) and ref not in names:
-                names.append(ref)
-        return names
+        # a remote-tracking ref is origin/linux-6.6.y: match the part after the remote
+        return [ref for ref in proc.stdout.split() if re.match(pattern, ref.rsplit("/", 1)[-1])]
 
     def log(self, rev_range: str, paths: tuple[str, ...] = ()) -> list[Commit]:
         """Commits of a range (one `git log`), limited to paths."""
-        fmt = "%H%x00%s%x00%B%x01"
-        args = ["log", f"--format={fmt}", "--end-of-options", safe_rev(rev_range.split("..")[0])]
-        if ".." in rev_range:
-            a, b = rev_range.split("..", 1)
-            args = ["log", f"--format={fmt}", "--end-of-options", f"{safe_rev(a)}..{safe_rev(b)}"]
-        proc = self._git(*args, "--", *paths)
+        ends = rev_range.split("..", 1)
+        checked = "..".join(safe_rev(end) for end in ends)
+        proc = self._git("log", "--format=%H%x00%s%x00%B%x01", "--end-of-options", checked, "--", *paths)
         out = []
         for record in proc.stdout.split("\x01"):
             record = record.strip("\n")
