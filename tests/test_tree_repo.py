@@ -3,9 +3,6 @@ temporary folder (own C shaped like io-wq; HOME and git config isolated)."""
 
 from __future__ import annotations
 
-import hashlib
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,24 +11,13 @@ from triage.errors import GitError
 from triage.tree.repo import KernelRepo, safe_rev
 
 from .conftest import fixture_path
+from .kernel_tree import commit, git, snapshot
 
 FILE = "io_uring/io-wq.c"
 
 
-def _git(repo: Path, *args: str, input: str | None = None) -> str:
-    env = {"PATH": os.environ["PATH"], "HOME": str(repo.parent), "GIT_CONFIG_NOSYSTEM": "1",
-           "GIT_CONFIG_GLOBAL": os.devnull, "GIT_AUTHOR_NAME": "Ada Example", "GIT_AUTHOR_EMAIL": "ada@example.org",
-           "GIT_COMMITTER_NAME": "Ada Example", "GIT_COMMITTER_EMAIL": "ada@example.org",
-           "GIT_AUTHOR_DATE": "2024-05-01T00:00:00Z", "GIT_COMMITTER_DATE": "2024-05-01T00:00:00Z"}
-    return subprocess.run(["git", *args], cwd=repo, env=env, input=input, capture_output=True, text=True,
-                          check=True).stdout.strip()
-
-
 def _commit(repo: Path, text: str, message: str) -> str:
-    (repo / FILE).write_text(text)
-    _git(repo, "add", FILE)
-    _git(repo, "commit", "-q", "-m", message)
-    return _git(repo, "rev-parse", "HEAD")
+    return commit(repo, {FILE: text}, message)
 
 
 @pytest.fixture(scope="module")
@@ -41,37 +27,27 @@ def tree(tmp_path_factory):
     linux-6.1.y: from v6.9, an older io_wqe_* spelling, no fix."""
     repo = tmp_path_factory.mktemp("kernel") / "linux"
     repo.mkdir()
-    _git(repo, "init", "-q", "-b", "master")
+    git(repo, "init", "-q", "-b", "master")
     (repo / "io_uring").mkdir()
     base_text = fixture_path("iowq-forms/v6_9.c").read_text()
     base = _commit(repo, base_text, "io_uring/io-wq: base\n")
-    _git(repo, "tag", "v6.9")
+    git(repo, "tag", "v6.9")
     fixed_text = base_text.replace("\t\tworker->flags &= ~IO_WORKER_F_FREE;",
                                    "\t\tclear_bit(IO_WORKER_F_FREE, &worker->flags);")
     fix = _commit(repo, fixed_text, "io_uring/io-wq: Use clear_bit() in __io_worker_busy\n\nMake it atomic.\n")
-    _git(repo, "tag", "v6.10")
+    git(repo, "tag", "v6.10")
     later = _commit(repo, fixed_text + "\n/* later */\n", "io_uring/io-wq: a later change\n")
-    _git(repo, "checkout", "-q", "-b", "linux-6.6.y", "v6.9")
+    git(repo, "checkout", "-q", "-b", "linux-6.6.y", "v6.9")
     backport = _commit(repo, fixed_text, f"io_uring/io-wq: Use clear_bit() in __io_worker_busy\n\n"
                                          f"commit {fix} upstream.\n\nMake it atomic.\n")
-    _git(repo, "checkout", "-q", "-b", "linux-6.1.y", "v6.9")
+    git(repo, "checkout", "-q", "-b", "linux-6.1.y", "v6.9")
     old = _commit(repo, base_text.replace("io_wq_activate_free_worker", "io_wqe_activate_free_worker")
                   .replace("worker->flags &= ~IO_WORKER_F_FREE;", "worker->flags &= ~(IO_WORKER_F_FREE);"),
                   "io_uring/io-wq: older names\n")
-    _git(repo, "checkout", "-q", "master")
-    patch = _git(repo, "format-patch", "-1", "--stdout", fix)
+    git(repo, "checkout", "-q", "master")
+    patch = git(repo, "format-patch", "-1", "--stdout", fix)
     return {"path": repo, "base": base, "fix": fix, "later": later, "backport": backport, "old": old,
             "patch": patch}
-
-
-def _snapshot(repo: Path) -> tuple:
-    """Refs, HEAD, index bytes and every working-tree file's bytes."""
-    refs = _git(repo, "for-each-ref", "--format=%(refname) %(objectname)")
-    head = (repo / ".git" / "HEAD").read_bytes()
-    index = hashlib.sha256((repo / ".git" / "index").read_bytes()).hexdigest()
-    files = tuple(sorted((str(p.relative_to(repo)), hashlib.sha256(p.read_bytes()).hexdigest())
-                         for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts))
-    return refs, head, index, files
 
 
 def test_queries(tree):
@@ -96,19 +72,19 @@ def test_queries(tree):
 
 
 def test_apply_check_never_touches_the_user_tree(tree):
-    before = _snapshot(tree["path"])
+    before = snapshot(tree["path"])
     with KernelRepo(tree["path"]) as repo:
         assert repo.apply_check("v6.9", tree["patch"])[0] == "clean"
-        assert repo.apply_check("linux-6.6.y", tree["patch"])[0] == "conflict"  # already applied there
+        assert repo.apply_check("linux-6.6.y", tree["patch"])[0] == "applied"  # the backport is there
         kind, detail = repo.apply_check("linux-6.1.y", tree["patch"])
         assert kind == "conflict" and "io_uring/io-wq.c" in detail
         repo.patch_id(tree["fix"])
         repo.backports("linux-6.6.y", "v6.9")
-    assert _snapshot(tree["path"]) == before
+    assert snapshot(tree["path"]) == before
 
 
 @pytest.mark.parametrize("rev", ["--output=/tmp/x", "-p", "a..b", "x y", "HEAD:path", "", "a\x00b"])
-def test_options_and_odd_revisions_never_reach_git(rev):
+def test_options_and_odd_revisions_never_reachgit(rev):
     with pytest.raises(GitError, match="not a valid revision"):
         safe_rev(rev)
 

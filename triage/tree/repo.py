@@ -66,6 +66,8 @@ class KernelRepo:
         except git.InvalidGitRepositoryError:
             raise GitError(self.path, "not a git repository") from None
         self.git_dir = self.repo.git_dir
+        # A bare mirror is a fine kernel tree here: nothing reads a work tree.
+        self.bare = self.repo.bare
         self.shallow = self._git("rev-parse", "--is-shallow-repository").stdout.strip() == "true"
 
     def __enter__(self) -> "KernelRepo":
@@ -76,15 +78,33 @@ class KernelRepo:
 
     # ---------------------------------------------------------------- plumbing
 
+    def _env(self, env: dict | None = None) -> dict:
+        return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", **(env or {})}
+
     def _git(self, *args: str, input: str | None = None, env: dict | None = None,
              ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
-        full_env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", **(env or {})}
+        # errors="replace": commit messages and blobs are not always UTF-8
         proc = subprocess.run(["git", "--git-dir", self.git_dir, *args], input=input, capture_output=True,
-                              text=True, env=full_env, check=False)
+                              text=True, errors="replace", env=self._env(env), check=False)
         if proc.returncode not in ok:
             first = (proc.stderr.strip().splitlines() or ["git failed"])[0]
             raise GitError(self.path, f"git {args[0]}: {first}")
         return proc
+
+    def _piped(self, first: list[str], second: list[str]) -> str:
+        """`git A | git B` without a shell: e.g. log -p into patch-id."""
+        env = self._env()
+        producer = subprocess.Popen(["git", "--git-dir", self.git_dir, *first], stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL, env=env)
+        try:
+            consumer = subprocess.run(["git", "--git-dir", self.git_dir, *second], stdin=producer.stdout,
+                                      capture_output=True, text=True, errors="replace", env=env, check=False)
+        finally:
+            producer.stdout.close()
+            code = producer.wait()
+        if code != 0 or consumer.returncode != 0:
+            raise GitError(self.path, f"git {first[0]} | git {second[0]} failed")
+        return consumer.stdout
 
     # ---------------------------------------------------------------- facts
 
@@ -92,12 +112,30 @@ class KernelRepo:
         """Full commit id, or None if the tree has no such commit. A short id
         that matches several commits is an error naming the ambiguity."""
         rev = safe_rev(rev)
-        proc = self._git("rev-parse", "--verify", "--quiet", "--end-of-options", f"{rev}^{{commit}}", ok=(0, 1, 128))
+        proc = self._git("rev-parse", "--verify", "--end-of-options", f"{rev}^{{commit}}", ok=(0, 1, 128))
         if proc.returncode == 0:
             return proc.stdout.strip()
         if "ambiguous" in proc.stderr:
             raise GitError(rev, "short commit id is ambiguous in this tree")
         return None
+
+    def resolve_many(self, shas: list[str]) -> dict[str, str | None]:
+        """Full commit ids of many (short) ids in one `git cat-file
+        --batch-check`; None for unknown ids, "ambiguous" for ambiguous ones."""
+        wanted = list(dict.fromkeys(s for s in shas if _SHA.match(s)))
+        if not wanted:
+            return {}
+        proc = self._git("cat-file", "--batch-check=%(objectname) %(objecttype)", input="\n".join(wanted) + "\n")
+        out: dict[str, str | None] = {}
+        for asked, line in zip(wanted, proc.stdout.splitlines()):
+            parts = line.split()
+            if len(parts) == 2 and parts[1] == "ambiguous":
+                out[asked] = "ambiguous"
+            elif len(parts) == 2 and parts[1] == "commit":
+                out[asked] = parts[0]
+            else:
+                out[asked] = None
+        return out
 
     def commits(self, shas: list[str]) -> dict[str, Commit]:
         """Subjects and messages of many commits in one `git cat-file --batch`."""
@@ -132,14 +170,24 @@ class KernelRepo:
     def branches(self, pattern: str = r"^(?:linux-\d+\.\d+\.y|master|main)$") -> list[str]:
         """Local and remote-tracking branches named like linux-X.Y.y plus mainline."""
         proc = self._git("for-each-ref", "--format=%(refname:short)", "refs/heads", "refs/remotes")
-        # a remote-tracking ref is origin/linux-6.6.y: match the part after the remote
-        return [ref for ref in proc.stdout.split() if re.match(pattern, ref.rsplit("/", 1)[-1])]
+        # a remote-tracking ref is origin/linux-6.6.y: match the part after
+        # the remote, and prefer a local branch of the same name
+        refs = [ref for ref in proc.stdout.split() if re.match(pattern, ref.rsplit("/", 1)[-1])]
+        local = {ref for ref in refs if "/" not in ref}
+        seen: set[str] = set()
+        out = []
+        for ref in sorted(refs, key=lambda r: ("/" in r, r)):
+            name = ref.rsplit("/", 1)[-1]
+            if name in seen or ("/" in ref and name in local):
+                continue
+            seen.add(name)
+            out.append(ref)
+        return sorted(out, key=lambda r: r.rsplit("/", 1)[-1])
 
     def log(self, rev_range: str, paths: tuple[str, ...] = ()) -> list[Commit]:
         """Commits of a range (one `git log`), limited to paths."""
-        ends = rev_range.split("..", 1)
-        checked = "..".join(safe_rev(end) for end in ends)
-        proc = self._git("log", "--format=%H%x00%s%x00%B%x01", "--end-of-options", checked, "--", *paths)
+        proc = self._git("log", "--format=%H%x00%s%x00%B%x01", "--end-of-options", self._range(rev_range),
+                         "--", *paths)
         out = []
         for record in proc.stdout.split("\x01"):
             record = record.strip("\n")
@@ -162,29 +210,115 @@ class KernelRepo:
 
     def patch_id(self, sha: str) -> str | None:
         """`git patch-id --stable` of one commit (same change, any context)."""
-        show = self._git("show", "--no-color", "--format=", "--end-of-options", safe_rev(sha))
-        proc = self._git("patch-id", "--stable", input=show.stdout)
+        return self.patch_ids([sha]).get(sha)
+
+    def patch_ids(self, revs: list[str] | None = None, rev_range: str | None = None,
+                  paths: tuple[str, ...] = ()) -> dict[str, str]:
+        """commit -> `git patch-id --stable` for many commits (given, or a
+        range) in two git processes: `git log -p | git patch-id`. With paths,
+        the ids are of the diff limited to them."""
+        if revs is not None:
+            if not revs:
+                return {}
+            spec = ["--no-walk=unsorted", "--end-of-options", *[safe_rev(r) for r in revs]]
+        else:
+            spec = ["--end-of-options", self._range(rev_range)]
+        out = self._piped(["log", "-p", "--no-color", "--no-renames", "--format=commit %H", *spec, "--", *paths],
+                          ["patch-id", "--stable"])
+        ids: dict[str, str] = {}
+        for line in out.splitlines():
+            pid, _, sha = line.partition(" ")
+            ids.setdefault(sha, pid)
+        return ids
+
+    def patch_id_of(self, patch: str) -> str | None:
+        """patch-id of a patch given as text (a mail's diff)."""
+        proc = self._git("patch-id", "--stable", input=patch)
         return proc.stdout.split()[0] if proc.stdout.strip() else None
+
+    def merge_base(self, a: str, b: str) -> str | None:
+        proc = self._git("merge-base", "--end-of-options", safe_rev(a), safe_rev(b), ok=(0, 1))
+        return proc.stdout.strip() or None
+
+    def contained(self, shas: list[str], branch: str) -> set[str]:
+        """Which of these commits are in branch, in one `git rev-list`: the
+        walk lists what the commits reach that branch does not, so a commit
+        missing from the output is contained."""
+        shas = [s for s in dict.fromkeys(shas) if _SHA.match(s)]
+        if not shas:
+            return set()
+        # (git < 2.42 refuses --not on stdin: the exclusion goes on the command line)
+        proc = self._git("rev-list", "--stdin", "--end-of-options", f"^{safe_rev(branch)}",
+                         input="\n".join(shas) + "\n")
+        outside = set(proc.stdout.split())
+        return {s for s in shas if s not in outside}
+
+    def introduced(self, name: str, rev_range: str, path: str) -> Commit | None:
+        """The first commit of the range that changed how often identifier
+        `name` occurs in path (bounded `git log -S`, one process)."""
+        if not re.fullmatch(r"[A-Za-z_]\w{0,80}", name):
+            return None
+        proc = self._git("log", "--reverse", "--format=%H%x00%s", "--pickaxe-regex", f"-S\\b{name}\\b",
+                         "--end-of-options", self._range(rev_range), "--", path)
+        first = proc.stdout.split("\n", 1)[0]
+        if not first:
+            return None
+        sha, _, subject = first.partition("\x00")
+        return Commit(sha, subject, "")
+
+    def show(self, rev: str, paths: tuple[str, ...] = ()) -> str:
+        """`git show` output of one commit (the form ingest reads), limited to paths."""
+        return self._git("show", "--no-color", "--no-renames", "--format=medium", "--date=rfc",
+                         "--end-of-options", safe_rev(rev), "--", *paths).stdout
+
+    def show_range(self, rev_range: str, paths: tuple[str, ...] = ()) -> list[tuple[str, str]]:
+        """(sha, `git show` text) of each commit of a range that touches
+        paths, oldest first, from one `git log -p`."""
+        out = self._git("log", "--reverse", "-p", "--no-color", "--no-renames", "--format=medium", "--date=rfc",
+                        "--end-of-options", self._range(rev_range), "--", *paths).stdout
+        chunks = re.split(r"^(?=commit [0-9a-f]{40}$)", out, flags=re.MULTILINE)
+        return [(c[7:47], c) for c in chunks if c.startswith("commit ")]
+
+    def config(self, key: str) -> str | None:
+        proc = self._git("config", "--get", key, ok=(0, 1))
+        return proc.stdout.strip() or None
+
+    def _range(self, rev_range: str) -> str:
+        return "..".join(safe_rev(end) for end in rev_range.split("..", 1))
 
     def file_at(self, rev: str, path: str) -> str | None:
         proc = self._git("cat-file", "blob", f"{safe_rev(rev)}:{path}", ok=(0, 128))
         return proc.stdout if proc.returncode == 0 else None
 
+    def blob(self, blob_id: str) -> str | None:
+        """A blob by (abbreviated) id, e.g. from a diff's `index a..b` line:
+        the exact pre-image the patch was made against, when the tree has it."""
+        if not _SHA.match(blob_id or ""):
+            return None
+        proc = self._git("cat-file", "blob", blob_id, ok=(0, 128))
+        return proc.stdout if proc.returncode == 0 else None
+
     def apply_check(self, rev: str, patch: str) -> tuple[str, str]:
-        """Would the patch apply to rev? ("clean"|"offset"|"fuzz"|"conflict", detail),
-        computed in a temporary index filled from rev's tree: the user's index
-        and working tree are never read or written."""
+        """Would the patch apply to rev? ("clean"|"offset"|"fuzz"|"applied"|
+        "conflict", detail), computed in a temporary index filled from rev's
+        tree: the user's index and working tree are never read or written.
+        "applied" means the reverse patch applies: the change is already there."""
         rev = safe_rev(rev)
         with tempfile.TemporaryDirectory(prefix="triage-index-") as tmp:
             env = {"GIT_INDEX_FILE": os.path.join(tmp, "index")}
             self._git("read-tree", f"{rev}^{{tree}}", env=env)
-            strict = self._git("apply", "--cached", "--check", "-v", env=env, input=patch, ok=(0, 1))
+
+            def check(*extra: str) -> subprocess.CompletedProcess:
+                return self._git("apply", "--cached", "--check", "-v", *extra, env=env, input=patch, ok=(0, 1, 128))
+
+            strict = check()
             if strict.returncode == 0:
                 kind = "offset" if re.search(r"Hunk #\d+ succeeded at \d+ \(offset", strict.stderr) else "clean"
                 return kind, _first_line(strict.stderr, "applies")
-            fuzzy = self._git("apply", "--cached", "--check", "-v", "-C1", env=env, input=patch, ok=(0, 1))
-            if fuzzy.returncode == 0:
-                return "fuzz", "applies with reduced context (-C1)"
+            if check("-R").returncode == 0:
+                return "applied", "the reverse patch applies: the change is already in this tree"
+            if check("-C1").returncode == 0:
+                return "fuzz", "applies only with reduced context (-C1)"
             failed = re.findall(r"error: patch failed: (\S+)", strict.stderr)
             return "conflict", ("hunks fail at " + ", ".join(failed)) if failed else _first_line(strict.stderr, "")
 
