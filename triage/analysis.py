@@ -14,8 +14,8 @@ import re
 from triage.diff import layout as struct_layout
 from triage.diff.profiles import TypeInfo, load_profiles
 from triage.diff.symbols import apply_hunks, indent_kept, map_file, map_hunk
-from triage.errors import DiffError, InputError, SourceError
-from triage.ingest import read_path
+from triage.errors import DiffError, GitError, InputError, SourceError
+from triage.ingest import read_bytes, read_path
 from triage.model import Analysis, Document, FileDiff, InputResult, LayoutDelta, Message, SymbolChange
 
 
@@ -23,15 +23,18 @@ Profiles = dict[str, dict[str, TypeInfo]]
 
 
 def analyze_document(doc: Document, source: tuple[str, str] | None = None,
-                     profiles: Profiles | None = None, behaviour: bool = False) -> tuple[Analysis, ...]:
+                     profiles: Profiles | None = None, behaviour: bool = False,
+                     probe_knobs: bool = False) -> tuple[Analysis, ...]:
     """source: (name, text) of the pre-image of the file the patch changes;
-    behaviour: probe knobs and run the simulator (seconds per patch)."""
+    behaviour: probe knobs and run the simulator (seconds per patch);
+    probe_knobs: probe the knobs without running scenarios."""
     profiles = profiles if profiles is not None else load_profiles()
-    return tuple(analyze_message(m, source, profiles, behaviour) for m in doc.messages)
+    return tuple(analyze_message(m, source, profiles, behaviour, probe_knobs) for m in doc.messages)
 
 
 def analyze_message(message: Message, source: tuple[str, str] | None = None,
-                    profiles: Profiles | None = None, behaviour: bool = False) -> Analysis:
+                    profiles: Profiles | None = None, behaviour: bool = False,
+                    probe_knobs: bool = False) -> Analysis:
     symbols: list[SymbolChange] = []
     notes: list[str] = []
     used = None
@@ -60,10 +63,10 @@ def analyze_message(message: Message, source: tuple[str, str] | None = None,
     profiles = profiles if profiles is not None else load_profiles()
     layouts, layout_notes = struct_layouts(message, symbols, images, profiles)
     delta = None
-    if behaviour and _is_iowq(message):
+    if (behaviour or probe_knobs) and _is_iowq(message):
         from triage.behaviour.delta import behaviour_of
 
-        delta = behaviour_of(message, tuple(symbols), images)
+        delta = behaviour_of(message, tuple(symbols), images, run_scenarios=behaviour)
     return Analysis(message, tuple(symbols), used, tuple(notes + layout_notes), layouts, delta)
 
 
@@ -128,21 +131,84 @@ def _source_matches(file: FileDiff, name: str) -> bool:
 
 
 def analyze(paths: list[str], source_path: str | None = None, profiles_path: str | None = None,
-            behaviour: bool = True) -> list[InputResult]:
-    """Read and analyse every input; one failing input never stops the rest."""
+            behaviour: bool = True, repo_path: str | None = None,
+            branches: list[str] | None = None) -> list[InputResult]:
+    """Read and analyse every input; one failing input never stops the rest.
+    With repo_path, an input may also be a commit or an A..B range of that
+    tree, and every patch gets the stable-branch matrix."""
     source = read_source(source_path) if source_path else None
     profiles = load_profiles(profiles_path)
-    results = []
-    for path in paths:
-        try:
-            doc = read_path(path)
-        except InputError as exc:
-            results.append(InputResult(path, None, error=exc.problem, exit_code=exc.exit_code))
-            continue
-        analyses = analyze_document(doc, source, profiles, behaviour)
-        results.append(InputResult(path, doc.form, analyses, doc.problems,
-                                   exit_code=DiffError.exit_code if doc.problems else 0))
-    return results
+    if repo_path is None:
+        return [_analyze_one(path, source, profiles, behaviour) for path in paths]
+    from triage.tree.repo import KernelRepo
+    from triage.tree.stable import branch_names
+
+    with KernelRepo(repo_path) as repo:
+        mainline, names = branch_names(repo, branches)
+        return [_analyze_one(path, source, profiles, behaviour, (repo, mainline, names)) for path in paths]
+
+
+def _analyze_one(path: str, source, profiles, behaviour: bool, tree=None) -> InputResult:
+    try:
+        doc = _read_input(path, tree[0] if tree else None)
+    except InputError as exc:
+        return InputResult(path, None, error=exc.problem, exit_code=exc.exit_code)
+    problems = list(doc.problems)
+    code = DiffError.exit_code if doc.problems else 0
+    if tree is None:
+        return InputResult(path, doc.form, analyze_document(doc, source, profiles, behaviour), tuple(problems),
+                           exit_code=code)
+    from triage.tree.stable import tree_facts
+
+    repo, mainline, names = tree
+    analyses = []
+    for message in doc.messages:
+        pre = source or _pre_image_from_tree(repo, message)
+        analysis = analyze_message(message, pre, profiles, behaviour, probe_knobs=True)
+        if message.own_diffs or any(c.role in ("fixes", "cited", "upstream") for c in message.commits):
+            try:
+                facts = tree_facts(repo, analysis, mainline, names,
+                                   analysis.behaviour.knobs if analysis.behaviour else ())
+                analysis = replace(analysis, tree=facts)
+            except GitError as exc:
+                problems.append(f"{exc.subject}: {exc.problem}")
+                code = max(code, exc.exit_code)
+        analyses.append(analysis)
+    return InputResult(path, doc.form, tuple(analyses), tuple(problems), exit_code=code)
+
+
+def _read_input(path: str, repo) -> Document:
+    """A file, or with a tree: a commit id or an A..B range (io-wq paths only)."""
+    if repo is None or Path(path).exists():
+        return read_path(path)
+    from triage.tree.repo import safe_rev
+    from triage.tree.stable import IOWQ_PATHS
+
+    try:
+        if ".." in path:
+            shows = repo.show_range(path, IOWQ_PATHS)
+            if not shows:
+                raise InputError(path, f"no commit in this range of {repo.path} touches io-wq")
+            messages = [m for sha, text in shows for m in read_bytes(text.encode(), f"{path}@{sha[:12]}").messages]
+            return Document(path, "git-log", tuple(messages))
+        sha = repo.resolve(safe_rev(path))
+    except GitError as exc:
+        raise InputError(path, f"no such file, and {exc.problem}") from None
+    if sha is None:
+        raise InputError(path, f"no such file, and no such commit in {repo.path}")
+    return read_bytes(repo.show(sha).encode(), path)
+
+
+def _pre_image_from_tree(repo, message: Message) -> tuple[str, str] | None:
+    """The exact pre-image of the patched C file: the blob named by the
+    diff's `index` line, when the tree has it."""
+    for diff in message.own_diffs:
+        for f in diff.files:
+            if f.path.endswith(".c") and f.old_blob:
+                text = repo.blob(f.old_blob)
+                if text is not None:
+                    return f.path, text
+    return None
 
 
 def read_source(path: str) -> tuple[str, str]:

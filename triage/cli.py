@@ -6,6 +6,8 @@ Exit codes (also in README.md):
   3  an input could not be read, or is not a mail, thread or diff
   4  an input had a damaged part (truncated/garbled/binary diff); the rest was analysed
   5  the --source file could not be read
+  6  the kernel tree (--repo) cannot answer: not a git repository, unknown
+     branch, bad revision, shallow clone lacking the history needed
   7  the output file could not be written (or exists without --force)
   8  unknown scenario or knob, or a knob value it does not take
  70  internal error (a bug: please report it with the input)
@@ -23,7 +25,7 @@ import typer
 
 from triage import __version__
 from triage.analysis import analyze as analyze_inputs
-from triage.errors import TriageError
+from triage.errors import GitError, TriageError
 from triage.outfile import write_atomic
 from triage.report import jsonout
 from triage.report.render import render
@@ -55,13 +57,21 @@ def analyze(
     profiles: Optional[str] = typer.Option(None, "--profiles", help="TOML file adding or overriding layout config profiles."),
     behaviour: bool = typer.Option(True, "--behaviour/--no-behaviour",
                                    help="Probe the io-wq knobs the patch changes and simulate the delta."),
+    repo: Optional[str] = typer.Option(None, "--repo", help="Kernel git tree (else $TRIAGE_REPO or `git config "
+                                       "triage.repo`): stable-branch matrix; inputs may be commits or A..B ranges."),
+    branches: Optional[str] = typer.Option(None, "--branches", help="Comma-separated branches (else `git config "
+                                           "triage.branches`, else every linux-X.Y.y plus master/main)."),
 ) -> None:
     """What each patch is and what it touches: subject, author, trailers, commits
-    named, stable tags, and every hunk mapped to the C symbol it changes.
+    named, stable tags, and every hunk mapped to the C symbol it changes. With a
+    kernel tree: per stable branch, is the bug there, is the fix there, does it
+    apply, what must come first, and the verdict.
 
     Example: triage analyze corpus/*.txt
+
+    Example: triage analyze --repo ~/linux --branches linux-6.6.y,linux-6.12.y v6.15-rc1..v6.15
     """
-    results = analyze_inputs(inputs, source, profiles, behaviour)
+    results = analyze_inputs(inputs, source, profiles, behaviour, _repo_path(repo), _branch_list(branches))
     if fmt is Format.json:
         text = jsonout.dumps(results)
     else:
@@ -195,6 +205,56 @@ def layout(
     for profile in chosen:
         lay = struct_layout.layout(text, label, table[profile], profile)
         sys.stdout.write(f"/* {name}: {label}, profile {profile} */\n" + struct_layout.pahole(lay) + "\n")
+
+
+@app.command()
+def scan(
+    rev_range: str = typer.Argument(..., metavar="RANGE", help="Commits to look at, e.g. v6.14..v6.15."),
+    repo: Optional[str] = typer.Option(None, "--repo", help="Kernel git tree (else $TRIAGE_REPO or `git config "
+                                       "triage.repo`)."),
+    branches: Optional[str] = typer.Option(None, "--branches", help="Comma-separated stable branches (default: "
+                                           "`git config triage.branches`, else every linux-X.Y.y)."),
+    fmt: Format = typer.Option(Format.text, "--format", help="text (a line per commit) or json."),
+) -> None:
+    """The io-wq commits of RANGE that look like untagged stable candidates: a
+    Fixes target in a stable branch, no Cc: stable, not yet in that branch.
+    One line each, with the evidence per branch.
+
+    Example: triage scan --repo ~/linux v6.14..v6.15
+    """
+    from triage.tree.repo import KernelRepo
+    from triage.tree.scan import scan as scan_range
+    from triage.tree.stable import branch_names
+
+    path = _repo_path(repo)
+    if path is None:
+        raise GitError("--repo", "no kernel tree given: use --repo PATH, set TRIAGE_REPO or `git config triage.repo`")
+    with KernelRepo(path) as tree:
+        mainline, names = branch_names(tree, _branch_list(branches))
+        found = scan_range(tree, rev_range, mainline, names)
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps([jsonout.to_data(c) for c in found], indent=2) + "\n")
+        return
+    for c in found:
+        typer.echo(f"{c.sha[:12]} {c.subject}")
+        for line in c.branches:
+            typer.echo(f"    {line}; no Cc: stable")
+
+
+def _repo_path(given: Optional[str]) -> Optional[str]:
+    """--repo, else $TRIAGE_REPO, else `git config triage.repo` (user's config)."""
+    if given:
+        return given
+    if os.environ.get("TRIAGE_REPO"):
+        return os.environ["TRIAGE_REPO"]
+    import subprocess
+
+    proc = subprocess.run(["git", "config", "--get", "triage.repo"], capture_output=True, text=True, check=False)
+    return os.path.expanduser(proc.stdout.strip()) if proc.returncode == 0 and proc.stdout.strip() else None
+
+
+def _branch_list(given: Optional[str]) -> Optional[list[str]]:
+    return [b.strip() for b in given.split(",") if b.strip()] if given else None
 
 
 @app.command()

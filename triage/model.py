@@ -341,6 +341,90 @@ class Behaviour:
     summary: str = ""
 
 
+# ------------------------------------------------------------------ kernel tree
+
+
+@dataclass(frozen=True)
+class NamedCommit:
+    """A commit id the patch names (Fixes: or cited), as the tree knows it."""
+
+    given: str  # as written in the mail
+    role: str  # fixes | cited
+    sha: str | None = None  # full id, None when the tree has no such commit
+    subject_given: str | None = None
+    subject: str | None = None  # the real subject
+    subject_matches: bool | None = None  # None when the mail gives no subject
+    in_mainline: bool | None = None
+    upstream: str | None = None  # a stable backport's upstream id (`commit X upstream.`)
+    upstream_subject: str | None = None
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Prerequisite:
+    """Something the patch relies on that a branch lacks."""
+
+    symbol: str  # io_acct_activate_free_worker, or "member lock"
+    detail: str
+    introduced_by: str | None = None  # the upstream commit that brought it, when the tree finds it
+    introduced_subject: str | None = None
+
+
+@dataclass(frozen=True)
+class BranchKnob:
+    """A knob the patch changes, probed on a branch's io-wq file."""
+
+    knob: str
+    value: str | None
+    state: str  # before (has what the fix removes) | after (behaves as fixed) | other | unknown
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class BranchFacts:
+    """One branch of the stable matrix, with the verdict and its reasons."""
+
+    branch: str
+    tip: str
+    mainline: bool
+    file: str | None  # the io-wq file on this branch (fs/io-wq.c before 6.0)
+    bug: str  # present | absent | unknown
+    bug_reasons: tuple[str, ...]
+    fix: str | None  # how the fix is already there, None when it is not
+    fix_commit: str | None
+    apply: str  # clean | offset | fuzz | applied (already there) | conflict | no diff | no file
+    apply_detail: str
+    prerequisites: tuple[Prerequisite, ...]
+    knobs: tuple[BranchKnob, ...]
+    verdict: str  # needed | not needed | already fixed | needs backport work | undetermined
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TreeFacts:
+    """What a kernel tree says about one patch."""
+
+    repo: str
+    mainline: str | None
+    upstream: str | None  # the change's commit in mainline
+    upstream_how: str | None  # how it was found (cited by the mail, patch-id, subject)
+    upstream_first: str | None  # set when a patch for stable is not in mainline
+    named: tuple[NamedCommit, ...]
+    branches: tuple[BranchFacts, ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class StableCandidate:
+    """A commit `triage scan` found: it fixes something a stable branch has,
+    carries no Cc: stable, and the branch lacks it."""
+
+    sha: str
+    subject: str
+    fixes: tuple[str, ...]  # Fixes ids as written
+    branches: tuple[str, ...]  # "linux-6.6.y: Fixes target ... in branch, fix not in branch"
+
+
 @dataclass(frozen=True)
 class Analysis:
     """Everything the first stages know about one message."""
@@ -351,6 +435,7 @@ class Analysis:
     notes: tuple[str, ...] = ()  # what the mapping could not do, and why
     layouts: tuple[LayoutDelta, ...] = ()  # structs the patch changes, and structs written in the text
     behaviour: Behaviour | None = None  # only when asked for (it runs the simulator)
+    tree: TreeFacts | None = None  # only with --repo
 
 
 @dataclass(frozen=True)

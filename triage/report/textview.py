@@ -54,6 +54,7 @@ def message_view(analysis: Analysis, in_thread: bool) -> dict:
                      for c in m.snippets],
         "layouts": [_layout_line(d) for d in analysis.layouts],
         "behaviour": _behaviour(analysis.behaviour) if analysis.behaviour is not None else None,
+        "tree": _tree(analysis.tree) if analysis.tree is not None else None,
         "warnings": list(m.warnings) + list(analysis.notes),
         "source_used": analysis.source_used,
     }
@@ -177,3 +178,36 @@ def _behaviour(b) -> dict:
                      "findings": findings})
     return {"images": b.images, "summary": b.summary, "knobs": knobs, "runs": runs,
             "touching": ", ".join(b.touching)}
+
+
+def _tree(t) -> dict:
+    """The stable-branch matrix: a line per branch, then its reasons."""
+    head = []
+    if t.upstream:
+        head.append(f"upstream commit {t.upstream[:12]} ({t.upstream_how})")
+    elif t.mainline:
+        head.append(f"not found in {t.mainline} (no commit cited, same patch-id or same subject)")
+    if t.upstream_first:
+        head.append(f"UPSTREAM FIRST: {t.upstream_first}")
+    named = []
+    for n in t.named:
+        line = f"{n.role} {n.given[:12]}: " + (f'{n.sha[:12]} ("{n.subject}")' if n.sha else "not resolved")
+        if n.upstream:
+            line += f", a stable backport of {n.upstream[:12]}" + (f' ("{n.upstream_subject}")'
+                                                                   if n.upstream_subject else "")
+        named.append({"line": line, "problems": list(n.problems)})
+    width = max((len(b.branch) for b in t.branches), default=0)
+    branches = []
+    for b in t.branches:
+        line = f"{b.branch:<{width}}  {b.verdict.upper():<20} bug {b.bug:<7} apply {b.apply}"
+        if b.file and b.file != "io_uring/io-wq.c":
+            line += f"  (file {b.file})"
+        knobs = [f"knob {k.knob} = {k.value or 'unknown'} ({_KNOB_STATE[k.state]})" for k in b.knobs]
+        prereqs = [f"needs first: {p.symbol}" + (f' <- {p.introduced_by[:12]} ("{p.introduced_subject}")'
+                                                  if p.introduced_by else "") for p in b.prerequisites]
+        branches.append({"line": line, "reasons": list(b.reasons), "details": knobs + prereqs})
+    return {"repo": t.repo, "head": head, "named": named, "branches": branches, "notes": list(t.notes)}
+
+
+_KNOB_STATE = {"before": "has the behaviour the patch removes", "after": "already behaves as after the patch",
+               "other": "neither the before nor the after value", "unknown": "not decidable from the file"}
