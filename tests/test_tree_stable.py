@@ -128,7 +128,7 @@ def test_mail_matrix_every_field(story):
     assert result.exit_code == 0 and not result.problems
     facts = result.analyses[0].tree
     assert facts.repo == str(story["path"]) and facts.mainline == "master"
-    assert (facts.upstream, facts.upstream_how, facts.upstream_first) == (story["m4"], "same patch-id in master", None)
+    assert (facts.upstream, facts.upstream_how, facts.upstream_first) == (story["m4"], "same subject and patch-id in master", None)
     (fixes,) = facts.named
     assert (fixes.given, fixes.role, fixes.sha, fixes.subject, fixes.subject_matches, fixes.in_mainline,
             fixes.upstream, fixes.problems) == (story["m3"][:12], "fixes", story["m3"], BUG_SUBJECT, True, True,

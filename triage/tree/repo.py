@@ -69,6 +69,8 @@ class KernelRepo:
         # A bare mirror is a fine kernel tree here: nothing reads a work tree.
         self.bare = self.repo.bare
         self.shallow = self._git("rev-parse", "--is-shallow-repository").stdout.strip() == "true"
+        self._refs: set[str] | None = None
+        self._contains: dict[str, set[str]] = {}
 
     def __enter__(self) -> "KernelRepo":
         return self
@@ -240,18 +242,29 @@ class KernelRepo:
         proc = self._git("merge-base", "--end-of-options", safe_rev(a), safe_rev(b), ok=(0, 1))
         return proc.stdout.strip() or None
 
+    def containing(self, shas: list[str], branches: list[str]) -> dict[str, set[str]]:
+        """For each commit, which of these branches contain it: one
+        `git for-each-ref --contains` per commit answers every branch at once
+        and, with a commit-graph, stops at generation numbers instead of
+        walking history. A branch that is no head or remote-tracking ref (a
+        tag given to --branches) is asked with `merge-base --is-ancestor`."""
+        shas = [s for s in dict.fromkeys(shas) if s and _SHA.match(s)]
+        if self._refs is None:
+            self._refs = set(self._git("for-each-ref", "--format=%(refname:short)", "refs/heads",
+                                       "refs/remotes").stdout.split())
+        others = [b for b in branches if b not in self._refs]
+        out: dict[str, set[str]] = {}
+        for sha in shas:
+            if sha not in self._contains:  # refs do not move while we read
+                self._contains[sha] = set(self._git("for-each-ref", "--format=%(refname:short)", "--contains",
+                                                    safe_rev(sha), "refs/heads", "refs/remotes").stdout.split())
+            listed = self._contains[sha]
+            out[sha] = {b for b in branches if b in listed} | {b for b in others if self.is_ancestor(sha, b)}
+        return out
+
     def contained(self, shas: list[str], branch: str) -> set[str]:
-        """Which of these commits are in branch, in one `git rev-list`: the
-        walk lists what the commits reach that branch does not, so a commit
-        missing from the output is contained."""
-        shas = [s for s in dict.fromkeys(shas) if _SHA.match(s)]
-        if not shas:
-            return set()
-        # (git < 2.42 refuses --not on stdin: the exclusion goes on the command line)
-        proc = self._git("rev-list", "--stdin", "--end-of-options", f"^{safe_rev(branch)}",
-                         input="\n".join(shas) + "\n")
-        outside = set(proc.stdout.split())
-        return {s for s in shas if s not in outside}
+        """Which of these commits are in one branch."""
+        return {sha for sha, where in self.containing(shas, [branch]).items() if branch in where}
 
     def introduced(self, name: str, rev_range: str, path: str) -> Commit | None:
         """The first commit of the range that changed how often identifier

@@ -7,8 +7,9 @@ backport, patch-id, or subject).
 
 Git work is a fixed number of processes, whatever the range's size: one
 `git log` of the range, one id lookup, one patch-id pass of the candidates,
-and per branch a merge-base, a `git log` of its own commits, one patch-id
-pass and one `git rev-list` for containment.
+one `git for-each-ref --contains` per Fixes target and candidate (all
+branches at once), and per branch a merge-base, a `git log` of its own
+commits and one patch-id pass.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ def scan(repo: KernelRepo, rev_range: str, mainline: str | None, branches: list[
     upstream_of = {t: c.upstream for t, c in target_commits.items() if c.upstream}
     candidate_ids = repo.patch_ids([c.sha for c in untagged], paths=IOWQ_PATHS)
     evidence: dict[str, list[str]] = {c.sha: [] for c in untagged}
+    wanted = [t for ts in targets.values() for t in ts] + list(upstream_of.values()) + [c.sha for c in untagged]
+    containing = repo.containing(wanted, branches)
     for branch in branches:
         if branch == mainline:
             continue
@@ -50,8 +53,7 @@ def scan(repo: KernelRepo, rev_range: str, mainline: str | None, branches: list[
         subjects = {c.subject: c.sha for c in own}
         own_ids = {pid: sha for sha, pid in repo.patch_ids(rev_range=f"{fork}..{branch}",
                                                            paths=IOWQ_PATHS).items()} if fork else {}
-        wanted = [t for ts in targets.values() for t in ts] + list(upstream_of.values()) + [c.sha for c in untagged]
-        inside = repo.contained(wanted, branch)
+        inside = {sha for sha, found in containing.items() if branch in found}
         for c in untagged:
             where = _target_in(targets[c.sha], upstream_of, inside, backports)
             if where is None or _has_fix(c, inside, backports, subjects, own_ids, candidate_ids):

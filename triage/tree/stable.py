@@ -92,7 +92,12 @@ def tree_facts(repo: KernelRepo, analysis: Analysis, mainline: str | None, branc
                 "commits; send it for mainline with Fixes: naming the upstream commit and Cc: stable")
     reference = _reference_text(repo, analysis, upstream, mainline, files)
     changed = tuple(k for k in knob_changes if k.changed)
-    facts = [_branch(repo, b, mainline, message, files, text, named, upstream, reference, changed)
+    fixes = [n for n in named if n.role == "fixes"]
+    ids = [n.sha for n in fixes if n.sha] + [n.upstream for n in fixes if n.upstream]
+    ids += [upstream] if upstream and re.fullmatch(r"[0-9a-f]{40}", upstream) else []
+    where = repo.containing(ids, branches)
+    facts = [_branch(repo, b, mainline, message, files, text, named, upstream, reference, changed,
+                     {sha for sha, found in where.items() if b in found})
              for b in branches]
     if repo.shallow:
         notes.append("shallow clone: commits older than its history cannot be found")
@@ -176,15 +181,20 @@ def _find_upstream(repo: KernelRepo, message: Message, mainline: str | None, tex
     since = [n.upstream or n.sha for n in named if n.role == "fixes" and n.sha and (n.in_mainline or n.upstream)]
     rng = f"{since[0]}..{mainline}" if len(since) == 1 else mainline
     own = repo.patch_id_of(text)
+    title = message.subject.title if message.subject else None
+    # the same subject first (one plain `git log`), confirmed by patch-id;
+    # only without one is every io-wq commit's patch-id computed
+    same_title = [c.sha for c in repo.log(rng, IOWQ_PATHS) if title and _same_subject(title, c.subject)]
+    ids = repo.patch_ids(same_title, paths=IOWQ_PATHS) if same_title and own else {}
+    for sha in same_title:
+        if ids.get(sha) == own:
+            return sha, f"same subject and patch-id in {mainline}"
     ids = repo.patch_ids(rev_range=rng, paths=IOWQ_PATHS) if own else {}
     for sha, pid in ids.items():
         if pid == own:
             return sha, f"same patch-id in {mainline}"
-    title = message.subject.title if message.subject else None
-    if title:
-        for commit in repo.log(rng, IOWQ_PATHS):
-            if _same_subject(title, commit.subject):
-                return commit.sha, f"same subject in {mainline}"
+    if same_title:
+        return same_title[0], f"same subject in {mainline} (the diff differs)"
     return None, None
 
 
@@ -208,7 +218,7 @@ def _reference_text(repo: KernelRepo, analysis: Analysis, upstream: str | None, 
 
 def _branch(repo: KernelRepo, branch: str, mainline: str | None, message: Message, files: tuple[FileDiff, ...],
             text: str, named: list[NamedCommit], upstream: str | None, reference: dict[str, str],
-            changed: tuple[KnobChange, ...]) -> BranchFacts:
+            changed: tuple[KnobChange, ...], inside: set[str]) -> BranchFacts:
     tip = repo.resolve(branch)
     is_mainline = branch == mainline
     fork = tip if is_mainline or not mainline else repo.merge_base(mainline, branch)
@@ -219,9 +229,6 @@ def _branch(repo: KernelRepo, branch: str, mainline: str | None, message: Messag
     own_commits = repo.log(own_range, IOWQ_PATHS) if own_range else []
     backports = {c.upstream: c for c in own_commits if c.upstream}
     fixes = [n for n in named if n.role == "fixes"]
-    ids = [n.sha for n in fixes if n.sha] + [n.upstream for n in fixes if n.upstream]
-    ids += [upstream] if upstream and re.fullmatch(r"[0-9a-f]{40}", upstream) else []
-    inside = repo.contained(ids, branch)
 
     bug, bug_reasons = _bug(fixes, inside, backports, message)
     fix, fix_commit = _fix(repo, upstream, inside, backports, own_commits, own_range, message, text)
