@@ -319,6 +319,18 @@ class KnobChange:
 
 
 @dataclass(frozen=True)
+class FindingDetail:
+    """A simulator finding with what a reviewer needs to check it: both
+    access sites of a race and the schedule (task chosen at each step)."""
+
+    side: str  # before | after
+    kind: str  # data-race | invariant | deadlock | step-limit
+    message: str
+    sites: tuple[str, ...] = ()
+    schedule: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class ScenarioRun:
     """One scenario run with the knobs as before and as after the patch."""
 
@@ -328,6 +340,13 @@ class ScenarioRun:
     metrics: tuple[tuple[str, str, str], ...]  # (metric, before, after)
     findings_before: tuple[str, ...] = ()
     findings_after: tuple[str, ...] = ()
+    # (virtual ms, workers alive, running, work queued) at each change, thinned
+    # to at most TIMELINE_POINTS; events as (virtual ms, text)
+    timeline_before: tuple[tuple[float, int, int, int], ...] = ()
+    timeline_after: tuple[tuple[float, int, int, int], ...] = ()
+    events_before: tuple[tuple[float, str], ...] = ()
+    events_after: tuple[tuple[float, str], ...] = ()
+    details: tuple[FindingDetail, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -423,6 +442,38 @@ class StableCandidate:
     subject: str
     fixes: tuple[str, ...]  # Fixes ids as written
     branches: tuple[str, ...]  # "linux-6.6.y: Fixes target ... in branch, fix not in branch"
+
+
+@dataclass(frozen=True)
+class RuleCheck:
+    """One item of the stable-kernel-rules checklist."""
+
+    rule: str
+    status: str  # pass | fail | unknown
+    reason: str
+
+
+@dataclass(frozen=True)
+class RiskFactor:
+    name: str
+    weight: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """The patch-level verdict with its reasons, the checklist, the risk
+    factors and what the analysis could not see."""
+
+    verdict: str
+    reasons: tuple[str, ...]
+    checks: tuple[RuleCheck, ...]
+    risk: tuple[RiskFactor, ...]
+    blind_spots: tuple[str, ...]
+
+    @property
+    def risk_total(self) -> int:
+        return sum(f.weight for f in self.risk)
 
 
 @dataclass(frozen=True)

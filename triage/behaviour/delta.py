@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from triage.behaviour.infer import infer
 from triage.behaviour.probes import probe_all, view_of_file, view_of_fragment
-from triage.model import Behaviour, Diff, KnobChange, Message, ScenarioRun, SymbolChange
+from triage.model import Behaviour, Diff, FindingDetail, KnobChange, Message, ScenarioRun, SymbolChange
 from triage.sim import scenarios as registry
 from triage.sim.simulate import simulate
 
@@ -100,7 +100,38 @@ def _run(name: str, changes: list[KnobChange]) -> ScenarioRun:
         found = {f.key: f for f in variant.result.findings}
         if variant.exploration is not None:
             found.update(variant.exploration.findings)
-        return tuple(sorted(f.message for f in found.values()))
+        return sorted(found.values(), key=lambda f: f.message)
 
+    before, after = findings(comparison.before), findings(comparison.after)
+    details = tuple(FindingDetail(side, f.kind, f.message, tuple(str(s) for s in f.sites), tuple(f.schedule))
+                    for side, found in (("before", before), ("after", after)) for f in found)
     return ScenarioRun(name, tuple(f"{k.knob}: {k.before} -> {k.after}" for k in changes), comparison.mode,
-                       tuple(metrics), findings(comparison.before), findings(comparison.after))
+                       tuple(metrics), tuple(f.message for f in before), tuple(f.message for f in after),
+                       _thin(comparison.before.result.timeline), _thin(comparison.after.result.timeline),
+                       _events(comparison.before.result.events), _events(comparison.after.result.events), details)
+
+
+TIMELINE_POINTS = 240
+EVENTS = 40
+
+
+def _thin(samples) -> tuple[tuple[float, int, int, int], ...]:
+    """Keep the shape of a long timeline in a bounded size: every change when
+    short, else the first point of each of TIMELINE_POINTS equal time slices
+    plus the slice's peaks (so a burst is never thinned away)."""
+    points = [(round(s.time * 1000, 3), s.alive, s.running, s.queued) for s in samples]
+    if len(points) <= TIMELINE_POINTS:
+        return tuple(points)
+    end = points[-1][0] or 1.0
+    slices: dict[int, list] = {}
+    for p in points:
+        slices.setdefault(min(int(p[0] / end * (TIMELINE_POINTS // 2)), TIMELINE_POINTS // 2 - 1), []).append(p)
+    out = []
+    for _, group in sorted(slices.items()):
+        peak = max(group, key=lambda p: (p[1], p[3]))
+        out += [group[0]] + ([peak] if peak is not group[0] else [])
+    return tuple(out)
+
+
+def _events(events) -> tuple[tuple[float, str], ...]:
+    return tuple((round(t * 1000, 3), text) for t, text in events[:EVENTS])

@@ -80,6 +80,11 @@ def _schema_for(tp, defs: dict) -> dict:
     if origin in (typing.Union, types.UnionType):
         return {"anyOf": [_schema_for(a, defs) for a in typing.get_args(tp)]}
     if origin is tuple:
-        return {"type": "array", "items": _schema_for(typing.get_args(tp)[0], defs)}
+        args = typing.get_args(tp)
+        if len(args) == 2 and args[1] is Ellipsis:
+            return {"type": "array", "items": _schema_for(args[0], defs)}
+        # a fixed-length record such as (ms, alive, running, queued)
+        return {"type": "array", "prefixItems": [_schema_for(a, defs) for a in args],
+                "minItems": len(args), "maxItems": len(args)}
     return {str: {"type": "string"}, int: {"type": "integer"}, float: {"type": "number"},
             bool: {"type": "boolean"}, type(None): {"type": "null"}}[tp]
