@@ -1,0 +1,1 @@
+"""Assess: stable-kernel-rules checks, risk factors and the patch-level verdict (pure)."""

@@ -1,0 +1,168 @@
+"""The stable-kernel-rules checklist (Documentation/process/stable-kernel-rules.rst)
+and the patch-level verdict, as pure functions over an Analysis.
+
+Each check says pass, fail or unknown, and why: unknown is said whenever the
+evidence is missing (no tree, no diff, no model), never turned into a pass.
+"""
+
+from __future__ import annotations
+
+from triage.assess.risk import changed_lines, own_hunks, risk_factors
+from triage.model import Analysis, Assessment, RuleCheck
+
+MAX_LINES = 100  # "It cannot be bigger than 100 lines, with context."
+SMALL_CHANGE = 20  # changed lines below which a one-function fix reads as "obviously correct"
+
+
+def assess(analysis: Analysis) -> Assessment:
+    checks = (size(analysis), upstream_first(analysis), fixes_form(analysis), stable_tag(analysis),
+              real_bug(analysis), obviously_correct(analysis))
+    verdict, reasons = patch_verdict(analysis, checks)
+    return Assessment(verdict, tuple(reasons), checks, risk_factors(analysis), blind_spots(analysis))
+
+
+def size(a: Analysis) -> RuleCheck:
+    hunks = own_hunks(a.message)
+    if not hunks:
+        return RuleCheck("size", "unknown", "no diff of its own in this message")
+    lines = sum(len(h.lines) for h in hunks)
+    ok = lines <= MAX_LINES
+    return RuleCheck("size", "pass" if ok else "fail",
+                     f"{lines} diff lines with context ({'within' if ok else 'over'} the {MAX_LINES}-line limit)")
+
+
+def upstream_first(a: Analysis) -> RuleCheck:
+    m, t = a.message, a.tree
+    if t is not None:
+        if t.upstream_first:
+            return RuleCheck("upstream first", "fail", t.upstream_first)
+        if t.upstream and t.upstream_how and "not in mainline" not in t.upstream_how:
+            return RuleCheck("upstream first", "pass", f"in {t.mainline} as {t.upstream[:12]} ({t.upstream_how})")
+    for_stable = bool(m.subject and (m.subject.stable_target or m.subject.autosel))
+    if m.upstream:
+        return RuleCheck("upstream first", "pass" if t is not None and t.upstream == m.upstream else "unknown",
+                         f"cites upstream commit {m.upstream[:12]}"
+                         + ("" if t is not None else "; no tree given to check it"))
+    if for_stable:
+        return RuleCheck("upstream first", "fail", "posted for a stable branch without an upstream commit id")
+    return RuleCheck("upstream first", "pass" if m.own_diffs else "unknown",
+                     "a mainline submission: stable takes it once merged" if m.own_diffs
+                     else "no patch of its own in this message")
+
+
+def fixes_form(a: Analysis) -> RuleCheck:
+    fixes = a.message.fixes
+    if not fixes:
+        return RuleCheck("Fixes: tag", "unknown", "no Fixes: tag names the commit that brought the bug")
+    problems = [f"{f.sha[:12]}: {p}" for f in fixes for p in f.problems]
+    if a.tree is not None:
+        problems += [f"{n.given[:12]}: {p}" for n in a.tree.named if n.role == "fixes" for p in n.problems
+                     if not any(p in q for q in problems)]
+    if problems:
+        return RuleCheck("Fixes: tag", "fail", "; ".join(problems))
+    checked = " (checked against the tree)" if a.tree is not None else " (form only; no tree given)"
+    return RuleCheck("Fixes: tag", "pass", ", ".join(f.sha[:12] for f in fixes) + checked)
+
+
+def stable_tag(a: Analysis) -> RuleCheck:
+    tags = a.message.stable
+    if not tags:
+        return RuleCheck("Cc: stable", "unknown", "no Cc: stable@vger.kernel.org: a candidate only if selected")
+    notes = [t.version_note for t in tags if t.version_note]
+    prereqs = [p.sha[:12] for t in tags for p in t.prerequisites]
+    reason = "Cc: stable" + (f" # {', '.join(notes)}" if notes else " (no version note)")
+    if prereqs:
+        reason += "; prerequisites named: " + ", ".join(prereqs)
+    return RuleCheck("Cc: stable", "pass", reason)
+
+
+def real_bug(a: Analysis) -> RuleCheck:
+    b = a.behaviour
+    if b is None:
+        return RuleCheck("fixes a real bug", "unknown", "behaviour not analysed (--no-behaviour)")
+    if not b.runs:
+        return RuleCheck("fixes a real bug", "unknown", b.summary or "no behavioural model covers this change")
+    evidence = []
+    for r in b.runs:
+        gone = [f for f in r.findings_before if f not in r.findings_after]
+        moved = [f"{name} {before} -> {after}" for name, before, after in r.metrics if before != after]
+        if gone:
+            evidence.append(f"{r.scenario}: {len(gone)} finding(s) before, not after")
+        if moved:
+            evidence.append(f"{r.scenario}: " + ", ".join(moved[:2]))
+    if evidence:
+        return RuleCheck("fixes a real bug", "pass", "simulated: " + "; ".join(evidence))
+    return RuleCheck("fixes a real bug", "unknown", "the scenarios show no difference before/after")
+
+
+def obviously_correct(a: Analysis) -> RuleCheck:
+    functions = {c.symbol for c in a.symbols if c.kind == "function" and c.diff_index < len(a.message.diffs)
+                 and not a.message.diffs[c.diff_index].quoted}
+    changed = changed_lines(a.message)
+    if not own_hunks(a.message):
+        return RuleCheck("obviously correct", "unknown", "no diff of its own in this message")
+    signals, missing = [], []
+    (signals if len(functions) <= 1 else missing).append(f"{len(functions)} function(s) changed")
+    (signals if len(changed) <= SMALL_CHANGE else missing).append(f"{len(changed)} changed line(s)")
+    structs = [c.symbol for c in a.symbols if c.kind in ("struct", "union")]
+    (missing if structs else signals).append("struct changed: " + ", ".join(structs) if structs
+                                             else "no struct changed")
+    status = "pass" if not missing else "unknown"
+    return RuleCheck("obviously correct", status, "; ".join(signals + missing))
+
+
+def patch_verdict(a: Analysis, checks: tuple[RuleCheck, ...]) -> tuple[str, list[str]]:
+    """One line a stable maintainer acts on, with its reasons."""
+    if not a.message.own_diffs:
+        return "no patch", ["no diff of its own in this message (a review or discussion)"]
+    failed = [f"{c.rule}: {c.reason}" for c in checks if c.status == "fail"]
+    if a.tree is not None and a.tree.branches:
+        by: dict[str, list[str]] = {}
+        for b in a.tree.branches:
+            if not b.mainline:
+                by.setdefault(b.verdict, []).append(b.branch)
+        reasons = [f"{verdict}: {', '.join(names)}" for verdict, names in by.items()]
+        if a.tree.upstream_first:
+            return "not yet upstream", [a.tree.upstream_first] + reasons
+        if by.get("needed") or by.get("needs backport work"):
+            work = "backport" if by.get("needed") else "backport with work"
+            return work, reasons + failed
+        if by and set(by) <= {"already fixed", "not needed"}:
+            return "nothing to backport", reasons
+        return "undetermined", reasons + failed
+    tagged = bool(a.message.stable) or bool(a.message.fixes)
+    if failed:
+        return "check first", failed
+    if a.message.upstream:
+        return "stable backport", [f"a backport of upstream commit {a.message.upstream[:12]}; no tree given to "
+                                   "check branches"]
+    if tagged:
+        return "stable candidate", ["tagged for stable (Fixes: or Cc: stable); no tree given to check branches"]
+    return "not tagged for stable", ["neither Fixes: nor Cc: stable; no tree given to check branches"]
+
+
+def blind_spots(a: Analysis) -> tuple[str, ...]:
+    """What this analysis could not see, said plainly."""
+    out = []
+    if a.tree is None:
+        out.append("no kernel tree (--repo): no branch matrix, Fixes ids not resolved, upstream presence not checked")
+    for d in a.message.own_diffs:
+        for r in d.recoveries:
+            out.append(f"the diff was recovered ({r.method}, confidence {r.confidence:.2f}): {r.detail[:120]}")
+    if not a.message.own_diffs and a.message.diffs:
+        out.append("only a quoted diff: the patch itself is in another message")
+    hinted = sorted({c.symbol for c in a.symbols if c.evidence == "hint"})
+    if hinted:
+        out.append("symbols from git's @@ section text only (unchecked): " + ", ".join(hinted))
+    b = a.behaviour
+    if b is not None:
+        if not any(k.changed for k in b.knobs):
+            out.append("no behavioural model covers this change")
+        inferred = [k.knob for k in b.knobs if k.how.startswith("inferred") or "completed from text" in k.how]
+        if inferred:
+            out.append("knob values inferred from the mail's words, not code: " + ", ".join(inferred))
+    elif a.message.own_diffs:
+        out.append("behaviour not analysed (--no-behaviour)")
+    if any(c.evidence == "hunk" for c in a.symbols):
+        out.append("symbols mapped from the hunks alone (no pre-image: give --source or --repo)")
+    return tuple(out)
