@@ -252,7 +252,7 @@ def main() -> None:
     print("  verdicts: " + "; ".join(f"{b} {v}" for b, v in verdicts))
 
     tip = git(repo, "rev-parse", "master").strip()
-    start = git(repo, "rev-parse", f"master~10000").strip()
+    start = git(repo, "rev-parse", "master~10000").strip()
     rev_range = f"{start}..{tip}"
     from triage.tree.repo import KernelRepo
     from triage.tree.scan import scan

@@ -25,14 +25,18 @@ def changed_lines(message: Message) -> list[str]:
     return [line.text for h in own_hunks(message) for line in h.lines if line.kind in "+-"]
 
 
+def own_functions(a: Analysis) -> list[str]:
+    """Functions the message's own diff changes (not the ones a quoted diff does)."""
+    return sorted({c.symbol for c in a.symbols if c.kind == "function" and not a.message.diffs[c.diff_index].quoted})
+
+
 def risk_factors(a: Analysis) -> tuple[RiskFactor, ...]:
     if not own_hunks(a.message):
         return ()
     changed = changed_lines(a.message)
     n = len(changed)
     out = [RiskFactor("size", 0 if n <= 10 else 1 if n <= 30 else 2 if n <= 100 else 3, f"{n} changed line(s)")]
-    functions = sorted({c.symbol for c in a.symbols if c.kind == "function"
-                        and not a.message.diffs[c.diff_index].quoted})
+    functions = own_functions(a)
     out.append(RiskFactor("spread", min(3, max(0, len(functions) - 1)),
                           f"{len(functions)} function(s) changed" + (": " + ", ".join(functions[:6])
                                                                      if functions else "")))

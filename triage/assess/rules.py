@@ -7,7 +7,7 @@ evidence is missing (no tree, no diff, no model), never turned into a pass.
 
 from __future__ import annotations
 
-from triage.assess.risk import changed_lines, own_hunks, risk_factors
+from triage.assess.risk import changed_lines, own_functions, own_hunks, risk_factors
 from triage.model import Analysis, Assessment, RuleCheck
 
 MAX_LINES = 100  # "It cannot be bigger than 100 lines, with context."
@@ -96,8 +96,7 @@ def real_bug(a: Analysis) -> RuleCheck:
 
 
 def obviously_correct(a: Analysis) -> RuleCheck:
-    functions = {c.symbol for c in a.symbols if c.kind == "function" and c.diff_index < len(a.message.diffs)
-                 and not a.message.diffs[c.diff_index].quoted}
+    functions = own_functions(a)
     changed = changed_lines(a.message)
     if not own_hunks(a.message):
         return RuleCheck("obviously correct", "unknown", "no diff of its own in this message")

@@ -127,14 +127,19 @@ class KernelRepo:
         wanted = list(dict.fromkeys(s for s in shas if _SHA.match(s)))
         if not wanted:
             return {}
-        proc = self._git("cat-file", "--batch-check=%(objectname) %(objecttype)", input="\n".join(wanted) + "\n")
+        # each id twice, peeled and plain: peeled as rev-parse does (a short id
+        # shared with a blob is no ambiguity), while only the plain form
+        # says "ambiguous" (peeled, git reports an ambiguous id as missing)
+        proc = self._git("cat-file", "--batch-check=%(objectname) %(objecttype)",
+                         input="".join(f"{w}^{{commit}}\n{w}\n" for w in wanted))
+        lines = proc.stdout.splitlines()
         out: dict[str, str | None] = {}
-        for asked, line in zip(wanted, proc.stdout.splitlines()):
-            parts = line.split()
-            if len(parts) == 2 and parts[1] == "ambiguous":
+        for n, asked in enumerate(wanted):
+            peeled, plain = lines[2 * n].split(), lines[2 * n + 1].split()
+            if len(peeled) == 2 and peeled[1] == "commit":
+                out[asked] = peeled[0]
+            elif plain[-1:] == ["ambiguous"]:
                 out[asked] = "ambiguous"
-            elif len(parts) == 2 and parts[1] == "commit":
-                out[asked] = parts[0]
             else:
                 out[asked] = None
         return out

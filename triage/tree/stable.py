@@ -85,7 +85,8 @@ def tree_facts(repo: KernelRepo, analysis: Analysis, mainline: str | None, branc
     files = patch_files(message)
     text = patch_text(files)
     named = _named_commits(repo, message, mainline)
-    upstream, upstream_how = _find_upstream(repo, message, mainline, text, named, notes)
+    own_id = repo.patch_id_of(text) if text else None  # once per patch, compared on every branch
+    upstream, upstream_how = _find_upstream(repo, message, mainline, text and own_id, named, notes)
     flag = None
     if posted_for_stable(message) and (upstream is None or upstream_how == "cited by the mail, not in mainline"):
         flag = (f"posted for stable but not in {mainline or 'mainline'}: stable takes backports of upstream "
@@ -96,7 +97,8 @@ def tree_facts(repo: KernelRepo, analysis: Analysis, mainline: str | None, branc
     ids = [n.sha for n in fixes if n.sha] + [n.upstream for n in fixes if n.upstream]
     ids += [upstream] if upstream and re.fullmatch(r"[0-9a-f]{40}", upstream) else []
     where = repo.containing(ids, branches)
-    facts = [_branch(repo, b, mainline, message, files, text, named, upstream, reference, changed,
+    mainline_tip = repo.resolve(mainline) if mainline else None
+    facts = [_branch(repo, b, mainline, mainline_tip, message, files, own_id, named, upstream, reference, changed,
                      {sha for sha, found in where.items() if b in found})
              for b in branches]
     if repo.shallow:
@@ -109,28 +111,22 @@ def _named_commits(repo: KernelRepo, message: Message, mainline: str | None) -> 
     for ref in message.commits:
         if ref.role in ("fixes", "cited") and (ref.sha, ref.role) not in refs:
             refs[(ref.sha, ref.role)] = ref
+    # a "sha" such as --output=/tmp/x is reported, never handed to git
+    found = repo.resolve_many([given for given, _ in refs])  # one cat-file for every id
     resolved: dict[str, str | None] = {}
     problems: dict[str, list[str]] = {}
-    for (given, role), ref in refs.items():
-        problems[given] = []
-        if not re.fullmatch(r"[0-9a-f]{4,40}", given):
-            # a "sha" like --output=/tmp/x: reported, never handed to git
-            problems[given].append("not a commit id; not passed to git")
-            resolved[given] = None
-            continue
-        try:
-            resolved[given] = repo.resolve(given)
-        except GitError:
-            resolved[given] = None
-            problems[given].append("short id is ambiguous in this tree")
-            continue
-        if resolved[given] is None:
-            problems[given].append("unknown in this tree" + (" (shallow clone: it may be older than the "
-                                                              "fetched history)" if repo.shallow else ""))
+    for given, _ in refs:
+        got = found.get(given)
+        resolved[given] = None if got == "ambiguous" else got
+        problems[given] = (["not a commit id; not passed to git"] if not re.fullmatch(r"[0-9a-f]{4,40}", given)
+                           else ["short id is ambiguous in this tree"] if got == "ambiguous"
+                           else ["unknown in this tree" + (" (shallow clone: it may be older than the fetched "
+                                                           "history)" if repo.shallow else "")] if got is None
+                           else [])
     shas = [s for s in resolved.values() if s]
     commits = repo.commits(shas)
-    ups = {c.upstream for c in commits.values() if c.upstream}
-    up_commits = repo.commits([u for u in ups if repo.resolve(u)]) if ups else {}
+    ups = repo.resolve_many([c.upstream for c in commits.values() if c.upstream])
+    up_commits = repo.commits([u for u, full in ups.items() if full not in (None, "ambiguous")])
     upstream_full = {u: c.sha for u, c in up_commits.items()}
     in_mainline = repo.contained(shas + list(upstream_full.values()), mainline) if mainline else set()
     out = []
@@ -164,10 +160,11 @@ def _same_subject(a: str, b: str | None) -> bool:
     return b is not None and norm(a) == norm(b)
 
 
-def _find_upstream(repo: KernelRepo, message: Message, mainline: str | None, text: str,
+def _find_upstream(repo: KernelRepo, message: Message, mainline: str | None, own: str | None,
                    named: list[NamedCommit], notes: list[str]) -> tuple[str | None, str | None]:
     """The change's own commit in mainline: the id the mail cites, else the
-    mainline io-wq commit with the same patch-id, else the same subject."""
+    mainline io-wq commit with the same subject and patch-id (own), else the
+    same patch-id, else the same subject."""
     cited = message.upstream
     if cited:
         sha = repo.resolve(cited) if re.fullmatch(r"[0-9a-f]{4,40}", cited) else None
@@ -176,21 +173,19 @@ def _find_upstream(repo: KernelRepo, message: Message, mainline: str | None, tex
         if sha is None:
             notes.append(f"upstream commit {cited[:12]} cited by the mail is unknown in this tree")
         return (sha or cited), "cited by the mail, not in mainline"
-    if not mainline or not text:
+    if not mainline or not own:
         return None, None
     since = [n.upstream or n.sha for n in named if n.role == "fixes" and n.sha and (n.in_mainline or n.upstream)]
     rng = f"{since[0]}..{mainline}" if len(since) == 1 else mainline
-    own = repo.patch_id_of(text)
     title = message.subject.title if message.subject else None
     # the same subject first (one plain `git log`), confirmed by patch-id;
     # only without one is every io-wq commit's patch-id computed
     same_title = [c.sha for c in repo.log(rng, IOWQ_PATHS) if title and _same_subject(title, c.subject)]
-    ids = repo.patch_ids(same_title, paths=IOWQ_PATHS) if same_title and own else {}
+    ids = repo.patch_ids(same_title, paths=IOWQ_PATHS) if same_title else {}
     for sha in same_title:
         if ids.get(sha) == own:
             return sha, f"same subject and patch-id in {mainline}"
-    ids = repo.patch_ids(rev_range=rng, paths=IOWQ_PATHS) if own else {}
-    for sha, pid in ids.items():
+    for sha, pid in repo.patch_ids(rev_range=rng, paths=IOWQ_PATHS).items():
         if pid == own:
             return sha, f"same patch-id in {mainline}"
     if same_title:
@@ -216,9 +211,9 @@ def _reference_text(repo: KernelRepo, analysis: Analysis, upstream: str | None, 
     return out
 
 
-def _branch(repo: KernelRepo, branch: str, mainline: str | None, message: Message, files: tuple[FileDiff, ...],
-            text: str, named: list[NamedCommit], upstream: str | None, reference: dict[str, str],
-            changed: tuple[KnobChange, ...], inside: set[str]) -> BranchFacts:
+def _branch(repo: KernelRepo, branch: str, mainline: str | None, mainline_tip: str | None, message: Message,
+            files: tuple[FileDiff, ...], own_id: str | None, named: list[NamedCommit], upstream: str | None,
+            reference: dict[str, str], changed: tuple[KnobChange, ...], inside: set[str]) -> BranchFacts:
     tip = repo.resolve(branch)
     is_mainline = branch == mainline
     fork = tip if is_mainline or not mainline else repo.merge_base(mainline, branch)
@@ -230,21 +225,24 @@ def _branch(repo: KernelRepo, branch: str, mainline: str | None, message: Messag
     backports = {c.upstream: c for c in own_commits if c.upstream}
     fixes = [n for n in named if n.role == "fixes"]
 
-    bug, bug_reasons = _bug(fixes, inside, backports, message)
-    fix, fix_commit = _fix(repo, upstream, inside, backports, own_commits, own_range, message, text)
+    bug, bug_reasons = _bug(fixes, inside, backports)
+    fix, fix_commit = _fix(repo, upstream, inside, backports, own_commits, own_range, message, own_id)
 
-    path_map, branch_file, branch_text = {}, None, None
-    for f in files:
-        path = f.old_path or f.new_path
-        if path and repo.file_at(branch, path) is None and path in _MOVED \
-                and repo.file_at(branch, _MOVED[path]) is not None:
-            path_map[path] = _MOVED[path]
+    texts: dict[str, str | None] = {}  # each path read once per branch
+
+    def at(path: str) -> str | None:
+        if path not in texts:
+            texts[path] = repo.file_at(branch, path)
+        return texts[path]
+
+    path_map = {path: _MOVED[path] for f in files if (path := f.old_path or f.new_path) in _MOVED
+                and at(path) is None and at(_MOVED[path]) is not None}
     c_file = next((f.old_path or f.new_path for f in files if (f.old_path or f.new_path or "").endswith(".c")),
                   None) or "io_uring/io-wq.c"
-    for candidate in (path_map.get(c_file, c_file), _MOVED.get(c_file)):
-        if candidate and (got := repo.file_at(branch, candidate)) is not None:
-            branch_file, branch_text = candidate, got
-            break
+    # a patch without a C file still gets its knobs probed on the branch's io-wq.c, wherever it lives
+    branch_file = next((p for p in (path_map.get(c_file, c_file), _MOVED.get(c_file)) if p and at(p) is not None),
+                       None)
+    branch_text = at(branch_file) if branch_file else None
     if not files:
         apply, apply_detail = "no diff", "the mail carries no diff of its own"
     elif branch_text is None and not path_map:
@@ -262,14 +260,14 @@ def _branch(repo: KernelRepo, branch: str, mainline: str | None, message: Messag
         ref_path = next((p for p in reference if p.endswith(".c")), None)
         if ref_path:
             missing = prerequisites(files, reference[ref_path], branch_text)
-            prereqs = _introductions(repo, missing, fork, mainline, ref_path)
+            prereqs = _introductions(repo, missing, fork, mainline, mainline_tip, ref_path)
     knobs = knob_states(changed, branch_text)
-    verdict, reasons = decide(is_mainline, bug, bug_reasons, fix, apply, apply_detail, prereqs, knobs)
+    verdict, reasons = decide(bug, bug_reasons, fix, apply, apply_detail, prereqs, knobs)
     return BranchFacts(branch, tip, is_mainline, branch_file, bug, tuple(bug_reasons), fix, fix_commit, apply,
                        apply_detail, tuple(prereqs), knobs, verdict, tuple(reasons))
 
 
-def _bug(fixes: list[NamedCommit], inside: set[str], backports: dict, message: Message) -> tuple[str, list[str]]:
+def _bug(fixes: list[NamedCommit], inside: set[str], backports: dict) -> tuple[str, list[str]]:
     """Is the commit the patch fixes in the branch, directly or as a backport?"""
     if not fixes:
         return "unknown", ["no Fixes: tag names the commit that brought the bug"]
@@ -294,17 +292,16 @@ def _bug(fixes: list[NamedCommit], inside: set[str], backports: dict, message: M
 
 
 def _fix(repo: KernelRepo, upstream: str | None, inside: set[str], backports: dict, own_commits: list,
-         own_range: str | None, message: Message, text: str) -> tuple[str | None, str | None]:
+         own_range: str | None, message: Message, own_id: str | None) -> tuple[str | None, str | None]:
     """Is the change already in the branch? Say which evidence found it."""
     if upstream and upstream in inside:
         return f"contains upstream commit {upstream[:12]}", upstream
     if upstream and upstream in backports:
         b = backports[upstream].sha
         return f"backport {b[:12]} cites upstream commit {upstream[:12]}", b
-    if own_range and text and own_commits:
-        own = repo.patch_id_of(text)
+    if own_range and own_id and own_commits:
         for sha, pid in repo.patch_ids(rev_range=own_range, paths=IOWQ_PATHS).items():
-            if own and pid == own:
+            if pid == own_id:
                 return f"commit {sha[:12]} has the same patch-id", sha
     title = message.subject.title if message.subject else None
     for c in own_commits:
@@ -314,11 +311,11 @@ def _fix(repo: KernelRepo, upstream: str | None, inside: set[str], backports: di
 
 
 def _introductions(repo: KernelRepo, missing: list[Prerequisite], fork: str | None, mainline: str | None,
-                   path: str) -> list[Prerequisite]:
+                   mainline_tip: str | None, path: str) -> list[Prerequisite]:
     out = []
     for n, p in enumerate(missing):
         name = p.symbol.removeprefix("member ").removeprefix("struct ")
-        if n < MAX_PICKAXE and fork and mainline and fork != repo.resolve(mainline):
+        if n < MAX_PICKAXE and fork and mainline and fork != mainline_tip:
             found = repo.introduced(name, f"{fork}..{mainline}", path)
             if found:
                 p = replace(p, introduced_by=found.sha, introduced_subject=found.subject)
@@ -410,7 +407,7 @@ def knob_states(changed: tuple[KnobChange, ...], branch_text: str | None) -> tup
     return tuple(out)
 
 
-def decide(is_mainline: bool, bug: str, bug_reasons: list[str], fix: str | None, apply: str, apply_detail: str,
+def decide(bug: str, bug_reasons: list[str], fix: str | None, apply: str, apply_detail: str,
            prereqs: list[Prerequisite], knobs: tuple[BranchKnob, ...]) -> tuple[str, list[str]]:
     """The verdict for one branch, with every reason that led to it."""
     if fix:
