@@ -509,3 +509,75 @@ class Document:
     form: str
     messages: tuple[Message, ...]
     problems: tuple[str, ...] = ()  # damaged diffs etc.: reported, exit code 4
+
+
+# ---------------------------------------------------------------------- report
+
+
+@dataclass(frozen=True)
+class PlacedComment:
+    """A review comment from a reply in the thread, placed under the hunk
+    of the patch it concerns (the reply quoted that hunk)."""
+
+    diff_index: int  # which of the patch message's diffs
+    file: str
+    hunk_index: int
+    after_line: int  # index into Hunk.lines of the line the comment follows
+    author: str | None
+    level: int  # quoting level inside the reply (0 = the reply's author)
+    text: str
+    message_id: str | None  # the reply that carries it
+    placed_by: str  # how the hunk was matched: hunk header | line text
+
+
+@dataclass(frozen=True)
+class Headline:
+    """A scenario's headline delta: the first thing that differs."""
+
+    scenario: str
+    what: str  # metric name, or "findings"
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    """Another message of the thread, shown with the patch it answers."""
+
+    source: str
+    subject: str | None
+    author: str | None
+    date: str | None
+    message_id: str | None
+    comments: int  # review comments placed under the patch's hunks
+
+
+@dataclass(frozen=True)
+class PatchReport:
+    """One patch (or one message that is not an answer to a patch of the
+    input) with its assessment, as every output format shows it."""
+
+    page: str  # file name of its HTML page: date + sanitised subject slug
+    input: str  # the input it came from
+    form: str
+    analysis: Analysis
+    assessment: Assessment
+    headlines: tuple[Headline, ...]
+    thread: tuple[ThreadMessage, ...] = ()
+    comments: tuple[PlacedComment, ...] = ()
+
+
+@dataclass(frozen=True)
+class InputProblem:
+    """An input that could not be read, or had a damaged part."""
+
+    source: str
+    problem: str
+    exit_code: int
+
+
+@dataclass(frozen=True)
+class Report:
+    tool: str  # "iowq-triage X.Y.Z"
+    patches: tuple[PatchReport, ...]
+    problems: tuple[InputProblem, ...] = ()

@@ -22,7 +22,10 @@ def write_atomic(path: str | Path, text: str, force: bool = False) -> None:
     directory = target.parent if str(target.parent) else Path(".")
     if not directory.is_dir():
         raise OutputError(str(target), f"directory {directory} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    except OSError as exc:
+        raise OutputError(str(target), f"cannot write: {exc.strerror or exc}") from None
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
@@ -33,3 +36,26 @@ def write_atomic(path: str | Path, text: str, force: bool = False) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def write_files(directory: str | Path, files: dict[str, str], force: bool = False) -> None:
+    """Write a set of files into a directory (created when missing). Every
+    name is checked before the first write: without force, one existing
+    file stops the whole set, so a report is never half old, half new."""
+    root = Path(directory)
+    if root.exists() and not root.is_dir():
+        raise OutputError(str(root), "exists and is not a directory")
+    for name in files:
+        if "/" in name or "\\" in name or name.startswith("."):
+            raise OutputError(name, "not a plain file name")  # names come from build.page_name; a bug if hit
+    if not force:
+        existing = [name for name in files if (root / name).exists()]
+        if existing:
+            raise OutputError(str(root / existing[0]),
+                              f"exists ({len(existing)} of the report's files do); use --force to overwrite")
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(str(root), f"cannot create: {exc.strerror or exc}") from None
+    for name, text in files.items():
+        write_atomic(root / name, text, force=True)
