@@ -77,6 +77,94 @@ def analyze(
     else:
         text = render("analyze.txt.j2", inputs=[input_view(r) for r in results])
     _emit(text, output, force)
+    _exit_for(results)
+
+
+class ReportFormat(str, Enum):
+    html = "html"
+    reply = "reply"
+    json = "json"
+    text = "text"
+
+
+@app.command()
+def report(
+    inputs: list[str] = typer.Argument(..., help="As for analyze: mail, mbox thread, format-patch, git show output, "
+                                       "diff, web-archive text; with --repo also commits and A..B ranges."),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="html: the directory for index.html and the "
+                                         "pages (created if missing); other formats: a file (else stdout)."),
+    fmt: ReportFormat = typer.Option(ReportFormat.html, "--format", help="html (pages + index), reply (a mail per "
+                                     "patch, an mbox when several), json (schema: `triage schema report`), text."),
+    force: bool = typer.Option(False, "--force", help="Overwrite existing output files."),
+    source: Optional[str] = typer.Option(None, "--source", help="Pre-image of the C file the patch changes."),
+    profiles: Optional[str] = typer.Option(None, "--profiles", help="TOML file adding or overriding layout profiles."),
+    behaviour: bool = typer.Option(True, "--behaviour/--no-behaviour",
+                                   help="Probe the knobs the patch changes and simulate the delta."),
+    repo: Optional[str] = typer.Option(None, "--repo", help="Kernel git tree (else $TRIAGE_REPO or `git config "
+                                       "triage.repo`): the stable-branch matrix."),
+    branches: Optional[str] = typer.Option(None, "--branches", help="Comma-separated branches to check."),
+) -> None:
+    """A report per patch for the stable decision: the verdict and its
+    reasons, metadata and trailers, the symbol table beside each hunk with the
+    thread's review comments under it, the behaviour before/after (knobs,
+    metrics, a timeline), the stable-branch matrix, the stable-rules checklist,
+    risk factors, and what the analysis could not see.
+
+    Example: triage report corpus/*.txt -o report/
+
+    Example: triage report --format reply patch.mbox > reply.eml
+    """
+    from triage.report.build import build_report
+
+    if fmt is ReportFormat.html and not output:
+        raise typer.BadParameter("--format html writes a directory: give -o DIR", param_hint="-o")
+    results = analyze_inputs(inputs, source, profiles, behaviour, _repo_path(repo), _branch_list(branches))
+    built = build_report(results)
+    if fmt is ReportFormat.html:
+        from triage.outfile import write_files
+        from triage.report.site import render_site
+
+        from triage.report.textview import report_view
+
+        write_files(output, render_site(built), force)
+        sys.stdout.write(render("report.txt.j2", view=report_view(built)))
+        typer.echo(f"triage: wrote {len(built.patches)} page(s) and the index: {os.path.join(output, 'index.html')}",
+                   err=True)
+    elif fmt is ReportFormat.reply:
+        from triage.report.reply import mbox, reply_text, reply_warnings
+
+        sender = _git_identity()
+        replies = [reply_text(p, sender, built.tool) for p in built.patches]
+        for p in built.patches:
+            for warning in reply_warnings(p, sender):
+                typer.echo(f"triage: {p.input}: reply: {warning}", err=True)
+        _emit(replies[0] if len(replies) == 1 else mbox(replies), output, force)
+    elif fmt is ReportFormat.json:
+        _emit(jsonout.report_dumps(built), output, force)
+    else:
+        from triage.report.textview import report_view
+
+        _emit(render("report.txt.j2", view=report_view(built)), output, force)
+    _exit_for(results)
+
+
+def _git_identity():
+    """The reply's From: git config user.name and user.email, as git
+    send-email would use them."""
+    import subprocess
+
+    from triage.model import Person
+
+    def get(key: str) -> str:
+        proc = subprocess.run(["git", "config", "--get", key], capture_output=True, text=True, check=False)
+        return proc.stdout.strip() if proc.returncode == 0 else ""
+
+    name, email = get("user.name"), get("user.email")
+    return Person(name, email) if email else None
+
+
+def _exit_for(results) -> None:
+    """One line per failed input or damaged part, and the highest exit code."""
     for result in results:
         if result.error:
             typer.echo(f"triage: {result.source}: {result.error}", err=True)
@@ -257,13 +345,22 @@ def _branch_list(given: Optional[str]) -> Optional[list[str]]:
     return [b.strip() for b in given.split(",") if b.strip()] if given else None
 
 
+class SchemaKind(str, Enum):
+    analysis = "analysis"
+    report = "report"
+
+
 @app.command()
-def schema() -> None:
-    """Print the JSON Schema of `triage analyze --format json` output.
+def schema(kind: SchemaKind = typer.Argument(SchemaKind.analysis, help="analysis (`analyze --format json`) or "
+                                             "report (`report --format json`).")) -> None:
+    """Print the JSON Schema of `triage analyze --format json` or of
+    `triage report --format json` output.
 
     Example: triage schema > analysis.schema.json
+
+    Example: triage schema report > report.schema.json
     """
-    sys.stdout.write(json.dumps(jsonout.json_schema(), indent=2) + "\n")
+    sys.stdout.write(json.dumps(jsonout.json_schema(kind.value), indent=2) + "\n")
 
 
 @app.command()

@@ -14,6 +14,10 @@ from triage import model
 
 SCHEMA_NAME = "iowq-triage.analysis"
 SCHEMA_VERSION = 1
+# `triage report --format json`: the Report (patches with their analysis,
+# assessment, headlines and placed review comments). Versioned on its own.
+REPORT_SCHEMA_NAME = "iowq-triage.report"
+REPORT_SCHEMA_VERSION = 1
 
 # Derived facts worth having in JSON without recomputing them.
 _DERIVED = {
@@ -22,9 +26,11 @@ _DERIVED = {
     model.FileDiff: ("path", "added", "removed"),
     model.Diff: ("quoted", "reconstructed"),
     model.Message: ("upstream",),
+    model.Assessment: ("risk_total",),
 }
 _DERIVED_TYPES = {"is_cover": bool, "added": int, "removed": int, "counts_check": bool,
-                  "path": str, "quoted": bool, "reconstructed": bool, "upstream": str | None}
+                  "path": str, "quoted": bool, "reconstructed": bool, "upstream": str | None,
+                  "risk_total": int}
 
 
 def to_data(value):
@@ -46,19 +52,27 @@ def dumps(results: list[model.InputResult]) -> str:
     return json.dumps(document(results), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
 
 
-def json_schema() -> dict:
+def report_dumps(report: model.Report) -> str:
+    data = {"schema": REPORT_SCHEMA_NAME, "version": REPORT_SCHEMA_VERSION, "report": to_data(report)}
+    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+def json_schema(kind: str = "analysis") -> dict:
+    """The schema of `analyze --format json` (kind "analysis") or of
+    `report --format json` (kind "report")."""
     defs: dict[str, dict] = {}
-    root = _schema_for(model.InputResult, defs)
+    if kind == "report":
+        name, version, key, root = (REPORT_SCHEMA_NAME, REPORT_SCHEMA_VERSION, "report",
+                                    _schema_for(model.Report, defs))
+    else:
+        name, version, key = SCHEMA_NAME, SCHEMA_VERSION, "inputs"
+        root = {"type": "array", "items": _schema_for(model.InputResult, defs)}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": f"{SCHEMA_NAME} v{SCHEMA_VERSION}",
+        "title": f"{name} v{version}",
         "type": "object",
-        "required": ["schema", "version", "inputs"],
-        "properties": {
-            "schema": {"const": SCHEMA_NAME},
-            "version": {"const": SCHEMA_VERSION},
-            "inputs": {"type": "array", "items": root},
-        },
+        "required": ["schema", "version", key],
+        "properties": {"schema": {"const": name}, "version": {"const": version}, key: root},
         "$defs": defs,
     }
 

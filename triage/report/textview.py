@@ -211,3 +211,29 @@ def _tree(t) -> dict:
 
 _KNOB_STATE = {"before": "has the behaviour the patch removes", "after": "already behaves as after the patch",
                "other": "neither the before nor the after value", "unknown": "not decidable from the file"}
+
+
+def report_view(report) -> dict:
+    """`triage report --format text`: a few lines per patch, most
+    actionable first, the same order as the HTML index."""
+    from triage.report.htmlview import index_row
+
+    rows = sorted(((index_row(p), p) for p in report.patches), key=lambda rp: rp[0]["keys"]["verdict"])
+    patches = []
+    for row, p in rows:
+        s = p.assessment
+        tree = p.analysis.tree
+        patches.append({
+            "title": row["subject"], "page": p.page, "input": p.input,
+            "author": row["author"] or "(unknown)", "date": row["date"] or "(undated)",
+            "verdict": f"{s.verdict} (risk {s.risk_total})", "reasons": list(s.reasons),
+            "scenarios": row["scenarios"],
+            "branches": [b["text"] for b in row["branches"]] if tree is not None else [],
+            "no_tree": tree is None,
+            "checks": ", ".join(f"{c.rule} {c.status}" for c in s.checks),
+            "thread": f"{len(p.thread)} repl{'y' if len(p.thread) == 1 else 'ies'}, "
+                      f"{sum(1 for c in p.comments if c.hunk_index >= 0)} review comment(s) placed under hunks"
+            if p.thread else "",
+        })
+    return {"tool": report.tool, "patches": patches,
+            "problems": [f"{x.source}: {x.problem}" for x in report.problems]}

@@ -1,0 +1,337 @@
+"""A plain-text reply to the patch's mail, ready for `git send-email` or a
+mail client: RFC 822 headers that thread it under the original, the patch
+quoted with `> ` and trimmed to the hunks the findings concern, each
+finding under its hunk, the verdict and the evidence at the bottom
+(bottom-posting, as the kernel lists expect), every line <= 72 columns.
+Pure: the sender comes from the caller (git config at the CLI edge).
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from email.header import Header
+
+from triage.model import Hunk, PatchReport, Person
+from triage.report.build import shown_diffs
+
+WIDTH = 72
+MAX_QUOTED_HUNKS = 4
+_LOCKING = re.compile(r"\b(?:spin_(?:un)?lock\w*|raw_spin_(?:un)?lock\w*|mutex_(?:un)?lock|rcu_read_(?:un)?lock|"
+                      r"(?:set|clear|test)_bit|test_and_\w+_bit|atomic_\w+|smp_\w+|READ_ONCE|WRITE_ONCE|refcount_\w+)\b")
+
+
+def reply_text(p: PatchReport, sender: Person | None, tool: str) -> str:
+    return "\n".join(headers(p, sender)) + "\n\n" + "\n".join(body(p, tool)) + "\n"
+
+
+# ----------------------------------------------------------------- headers
+
+
+def headers(p: PatchReport, sender: Person | None) -> list[str]:
+    m = p.analysis.message
+    me = sender.email.lower() if sender and sender.email else None
+    out = []
+    if sender is not None and sender.email:
+        out += _fold("From", [_address(sender)])
+    to = [x for x in ([m.author] if m.author else []) if _mailable(x) and x.email.lower() != me]
+    seen = {x.email.lower() for x in to}
+    cc = []
+    for x in m.to + m.cc:
+        if _mailable(x) and x.email.lower() not in seen and x.email.lower() != me:
+            seen.add(x.email.lower())
+            cc.append(x)
+    if to:
+        out += _fold("To", [_address(x) for x in to])
+    if cc:
+        out += _fold("Cc", [_address(x) for x in cc])
+    subject = m.subject.raw if m.subject else _fallback_subject(p)
+    subject = re.sub(r"^(?:(?:re|aw|sv)\s*:\s*)+", "", subject, flags=re.IGNORECASE)
+    out.append(_header_line("Subject", "Re: " + subject))
+    if m.message_id:
+        out.append(f"In-Reply-To: <{m.message_id}>")
+        refs = list(dict.fromkeys([r for r in m.references if r] + [m.message_id]))
+        out += _fold("References", [f"<{r}>" for r in refs], sep="")
+    out.append("MIME-Version: 1.0")
+    out.append("Content-Type: text/plain; charset=utf-8")
+    out.append("Content-Transfer-Encoding: 8bit")
+    return out
+
+
+def _mailable(person: Person) -> bool:
+    """Archives hide addresses (`axboe@...nel.dk`): such an address would
+    bounce, so it is left out rather than guessed."""
+    return bool(person.email) and not person.obfuscated and "..." not in person.email and "@" in person.email
+
+
+def _address(person: Person) -> str:
+    name = person.name.replace('"', "'")
+    if not name:
+        return person.email
+    if not name.isascii():
+        name = Header(name, "utf-8").encode()
+    elif re.search(r"[(),.:;<>@\[\]\\]", name):
+        name = f'"{name}"'
+    return f"{name} <{person.email}>"
+
+
+def _header_line(key: str, value: str) -> str:
+    """A header whose value may be long or non-ASCII: RFC 2047 encoded words
+    for non-ASCII, folding at whitespace for length."""
+    if not value.isascii():
+        return f"{key}: " + Header(value, "utf-8", header_name=key, maxlinelen=WIDTH).encode(linesep="\n")
+    lines = textwrap.wrap(f"{key}: {value}", WIDTH, subsequent_indent=" ", break_long_words=False,
+                          break_on_hyphens=False)
+    return "\n".join(lines)
+
+
+def _fold(key: str, items: list[str], sep: str = ",") -> list[str]:
+    lines, current = [], f"{key}:"
+    for n, item in enumerate(items):
+        piece = item + (sep if n < len(items) - 1 else "")
+        if len(current) + 1 + len(piece) > WIDTH and current != f"{key}:":
+            lines.append(current)
+            current = " " + piece
+        else:
+            current += " " + piece
+    lines.append(current)
+    return lines
+
+
+def _fallback_subject(p: PatchReport) -> str:
+    symbols = sorted({c.symbol for c in p.analysis.symbols})
+    return "your io-wq patch" + (f" to {', '.join(symbols[:2])}" if symbols else "")
+
+
+# -------------------------------------------------------------------- body
+
+
+def body(p: PatchReport, tool: str) -> list[str]:
+    m = p.analysis.message
+    who = m.author.name or m.author.email if m.author else "the author"
+    out = _wrap(f"On {m.date}, {who} wrote:" if m.date else f"{who} wrote:")
+    quoted = False
+    for d_index, diff in shown_diffs(m):
+        if diff.quoted:
+            out += _wrap(f"[The patch as this message quotes it, at level {diff.level}"
+                         + (f", written by {diff.author}" if diff.author else "") + "]")
+        for file in diff.files:
+            picked = _hunks_that_matter(p, d_index, file.path, file.hunks)
+            if not picked:
+                continue
+            out += [_quote_line(f"--- a/{file.old_path or file.path}"), _quote_line(f"+++ b/{file.path}")]
+            last = -1
+            for h_index in picked:
+                if h_index != last + 1:
+                    out.append("> [...]")
+                out += _quote_hunk(file.hunks[h_index])
+                out.append("")
+                out += _findings(p, d_index, file.path, h_index, file.hunks[h_index])
+                out.append("")
+                last = h_index
+                quoted = True
+            if last != len(file.hunks) - 1:
+                out += ["> [...]", ""]
+    if not quoted:
+        out += _quote_prose(p) + [""]
+        out += _wrap("The mail carries no diff of its own; what follows comes from its text.") + [""]
+    out += _summary(p)
+    out += ["-- "] + _wrap(f"{tool}: evidence from the io-wq model and the kernel tree; a model is a "
+                           "model, check the code.")
+    return out
+
+
+def _hunks_that_matter(p: PatchReport, d_index: int, path: str, hunks: tuple[Hunk, ...]) -> list[int]:
+    """Hunks with a finding beyond "this is the symbol": a knob decided by
+    their lines, a struct whose layout moves, locking in changed lines, a
+    review comment, git's section text wrong. With none, the first few."""
+    picked = [i for i, h in enumerate(hunks) if _specific(p, d_index, path, i, h)]
+    return picked or list(range(min(len(hunks), MAX_QUOTED_HUNKS)))
+
+
+def _specific(p: PatchReport, d_index: int, path: str, h_index: int, h: Hunk) -> list[str]:
+    a = p.analysis
+    found = []
+    changes = [c for c in a.symbols if (c.diff_index, c.file, c.hunk_index) == (d_index, path, h_index)]
+    for k in _knobs_here(p, h):
+        found.append(f"knob {k.knob}")
+    structs = {d.symbol for d in a.layouts}
+    found += [c.symbol for c in changes if c.symbol in structs]
+    found += [c.symbol for c in changes if c.hint_agrees is False]
+    if h.comments or any((c.diff_index, c.file, c.hunk_index) == (d_index, path, h_index) for c in p.comments):
+        found.append("comment")
+    if any(_LOCKING.search(line.text) for line in h.lines if line.kind != " "):
+        found.append("locking")
+    return found
+
+
+def _knobs_here(p: PatchReport, h: Hunk):
+    """Knobs whose deciding lines (`NNN: text`) fall inside this hunk."""
+    b = p.analysis.behaviour
+    if b is None:
+        return []
+    new = {line.new_no for line in h.lines if line.new_no is not None}
+    old = {line.old_no for line in h.lines if line.old_no is not None}
+    out = []
+    for k in b.knobs:
+        if not k.changed:
+            continue
+        after = {int(x.split(":")[0]) for x in k.after_lines if x.split(":")[0].strip().isdigit()}
+        before = {int(x.split(":")[0]) for x in k.before_lines if x.split(":")[0].strip().isdigit()}
+        if after & new or before & old:
+            out.append(k)
+    return out
+
+
+def _quote_hunk(h: Hunk) -> list[str]:
+    head = f"@@ -{h.old_start},{h.old_len} +{h.new_start},{h.new_len} @@ {h.section_hint}".rstrip()
+    return [_quote_line(head)] + [_quote_line(line.kind + line.text) for line in h.lines]
+
+
+def _quote_line(text: str) -> str:
+    """`> ` + the line, tabs expanded (a mail client's tab stops move under
+    the quote marker), cut at 72 columns with a visible mark."""
+    line = "> " + text.expandtabs(8)
+    line = line.rstrip() if line.strip() != ">" else ">"
+    return line if len(line) <= WIDTH else line[:WIDTH - 6].rstrip() + " [...]"
+
+
+def _quote_prose(p: PatchReport) -> list[str]:
+    """The author's own words (level 0), attribution lines left out, each
+    paragraph re-wrapped for the quote marker; what they quote is theirs."""
+    m = p.analysis.message
+    paragraphs: list[list[str]] = []
+    for part in m.parts:
+        if part.kind != "prose" or part.level != 0:
+            continue
+        current: list[str] = []
+        for line in part.text.splitlines() + [""]:
+            if line.strip() and not line.rstrip().endswith(("wrote:", "wrote ---")):
+                current.append(line.strip())
+            elif current:
+                paragraphs.append(current)
+                current = []
+    quoted: list[str] = []
+    for paragraph in paragraphs:
+        if quoted:
+            quoted.append(">")
+        quoted += ["> " + x for x in textwrap.wrap(" ".join(paragraph), WIDTH - 2)]
+    return quoted[:10] + (["> [...]"] if len(quoted) > 10 else [])
+
+
+def _findings(p: PatchReport, d_index: int, path: str, h_index: int, h: Hunk) -> list[str]:
+    a = p.analysis
+    out: list[str] = []
+    for c in a.symbols:
+        if (c.diff_index, c.file, c.hunk_index) != (d_index, path, h_index):
+            continue
+        name = c.symbol if c.symbol.startswith(c.kind + " ") else f"{c.kind} {c.symbol}"
+        out += _wrap(f"This hunk: {name}: {'; '.join(c.how)} ({_EVIDENCE_SHORT.get(c.evidence, '')}).")
+        if c.hint_agrees is False:
+            out += _wrap(f"git's @@ line names {c.hint!r}, which is not where this change is.")
+    for k in _knobs_here(p, h):
+        out += _wrap(f"It turns {k.knob} {k.before} -> {k.after}: {k.after_reason}.")
+        for run in (r for r in a.behaviour.runs if any(s.startswith(k.knob + ":") for s in r.settings)):
+            moved = [f"{n} {bv} -> {av}" for n, bv, av in run.metrics if bv != av][:3]
+            line = f"In the io-wq model ({run.scenario}, {run.mode}): " + (", ".join(moved) or "no metric moves")
+            if run.findings_before or run.findings_after:
+                line += f"; findings {len(run.findings_before)} -> {len(run.findings_after)}"
+            out += _wrap(line + ".")
+    for d in a.layouts:
+        if any(c.symbol == d.symbol for c in a.symbols if (c.diff_index, c.file, c.hunk_index)
+               == (d_index, path, h_index)):
+            before = {f.profile: f for f in d.before}
+            for f in d.after:
+                b = before.get(f.profile)
+                if b is not None and not f.unknown and not b.unknown:
+                    out += _wrap(f"{d.symbol} on {f.profile}: {b.size} -> {f.size} bytes, holes {b.holes} -> "
+                                 f"{f.holes}, cachelines {b.cachelines} -> {f.cachelines}.")
+    locking = sorted({x for line in h.lines if line.kind != " " for x in _LOCKING.findall(line.text)})
+    if locking:
+        out += _wrap("Changed lines use " + ", ".join(locking) + ": ordering and locking worth a second look.")
+    for c in p.comments:
+        if (c.diff_index, c.file, c.hunk_index) == (d_index, path, h_index):
+            out += _wrap(f"{c.author or 'A reviewer'} commented on this hunk"
+                         + (f" in <{c.message_id}>." if c.message_id else "."))
+    for c in h.comments:
+        out += _wrap(f"{c.author or 'A reviewer'} commented on this hunk in the quoted thread.")
+    return out
+
+
+_EVIDENCE_SHORT = {"pre-image": "checked on the whole file", "hunk": "from the hunk's own lines",
+                   "hint": "git's @@ text only, unchecked"}
+
+
+def _summary(p: PatchReport) -> list[str]:
+    a, s = p.analysis, p.assessment
+    out = _wrap(f"Verdict: {s.verdict}.")
+    for r in s.reasons:
+        out += _wrap(r, "  - ", "    ")
+    b = a.behaviour
+    if b is not None and b.runs and not any(_knobs_here(p, h) for _, d in shown_diffs(a.message)
+                                              for f in d.files for h in f.hunks):
+        out.append("")
+        out += _wrap("In the io-wq model:")
+        for k in b.knobs:
+            if k.changed:
+                out += _wrap(f"{k.knob}: {k.before} -> {k.after} ({k.how}).", "  - ", "    ")
+        for run in b.runs:
+            moved = [f"{n} {bv} -> {av}" for n, bv, av in run.metrics if bv != av][:3]
+            line = f"{run.scenario} ({run.mode}): " + (", ".join(moved) or "no metric moves")
+            if run.findings_before or run.findings_after:
+                line += f"; findings {len(run.findings_before)} -> {len(run.findings_after)}"
+            out += _wrap(line + ".", "  - ", "    ")
+    out.append("")
+    if a.tree is None:
+        out += _wrap("Stable branches: not checked (no kernel tree was given).")
+    else:
+        out += _wrap(f"Stable branches ({a.tree.repo}):")
+        for br in a.tree.branches:
+            out += _wrap(f"{br.branch}: {br.verdict}; bug {br.bug}, fix {br.fix or 'not there'}, "
+                         f"apply {br.apply}" + (f", needs first {', '.join(x.symbol for x in br.prerequisites)}"
+                                                if br.prerequisites else "") + ".", "  - ", "    ")
+    out.append("")
+    out += _wrap("Stable kernel rules:")
+    for c in s.checks:
+        out += _wrap(f"{c.rule}: {c.status}, {c.reason}", "  - ", "    ")
+    out.append("")
+    out += _wrap(f"Risk {s.risk_total}: " + (", ".join(f"{f.name} {f.weight}" for f in s.risk)
+                                             or "no risk factor found") + ".")
+    if s.blind_spots:
+        out.append("")
+        out += _wrap("Not seen by this analysis:")
+        for x in s.blind_spots:
+            out += _wrap(x, "  - ", "    ")
+    out.append("")
+    return out
+
+
+def _wrap(text: str, first: str = "", rest: str = "") -> list[str]:
+    return textwrap.wrap(" ".join(text.split()), WIDTH, initial_indent=first, subsequent_indent=rest,
+                         break_long_words=True, break_on_hyphens=False) or [""]
+
+
+def reply_warnings(p: PatchReport, sender: Person | None) -> list[str]:
+    """What the reply could not do, for stderr: the user fixes it by hand."""
+    m = p.analysis.message
+    out = []
+    if sender is None or not sender.email:
+        out.append("no From: (set git config user.name and user.email; git send-email asks otherwise)")
+    hidden = [str(x) for x in ([m.author] if m.author else []) + list(m.to + m.cc) if not _mailable(x)]
+    if hidden:
+        out.append("left out of To/Cc, no usable address: " + ", ".join(hidden))
+    if not m.author or not _mailable(m.author):
+        out.append("no To: the original's author has no usable address in the input")
+    if not m.message_id:
+        out.append("no In-Reply-To/References: the input has no Message-ID; the reply will not thread")
+    return out
+
+
+def mbox(replies: list[str]) -> str:
+    """Several replies as one mboxrd file (`git send-email` takes it):
+    `From ` lines inside a body get one more `>`."""
+    out = []
+    for text in replies:
+        body = re.sub(r"^(>*From )", r">\1", text, flags=re.MULTILINE)
+        out.append("From iowq-triage Thu Jan  1 00:00:00 1970\n" + body + ("" if body.endswith("\n") else "\n"))
+    return "\n".join(out)
