@@ -113,7 +113,7 @@ def obviously_correct(a: Analysis) -> RuleCheck:
 def patch_verdict(a: Analysis, checks: tuple[RuleCheck, ...]) -> tuple[str, list[str]]:
     """One line a stable maintainer acts on, with its reasons."""
     if not a.message.own_diffs:
-        return "no patch", ["no diff of its own in this message (a review or discussion)"]
+        return "no patch", _no_patch_reasons(a.message)
     failed = [f"{c.rule}: {c.reason}" for c in checks if c.status == "fail"]
     if a.tree is not None and a.tree.branches:
         by: dict[str, list[str]] = {}
@@ -138,6 +138,23 @@ def patch_verdict(a: Analysis, checks: tuple[RuleCheck, ...]) -> tuple[str, list
     if tagged:
         return "stable candidate", ["tagged for stable (Fixes: or Cc: stable); no tree given to check branches"]
     return "not tagged for stable", ["neither Fixes: nor Cc: stable; no tree given to check branches"]
+
+
+def _no_patch_reasons(m) -> list[str]:
+    """Say what the message is, so that its page is still useful: a review
+    quoting the patch, a cover letter, a reply in the patch's thread."""
+    reasons = ["no diff of its own in this message (a review or discussion): decide on the patch's own message"]
+    quoted = [d for d in m.diffs if d.quoted]
+    if quoted:
+        d = quoted[0]
+        reasons.append(f"it quotes the patch (level {d.level}" + (f", written by {d.author}" if d.author else "")
+                       + "): the symbols, behaviour and comments below are about that quote")
+    if m.subject is not None and m.subject.is_cover:
+        reasons.append(("a reply to " if m.subject.is_reply else "") + f"the cover letter of a "
+                       f"{m.subject.total}-patch series: each patch has its own verdict")
+    elif m.subject is not None and m.subject.is_reply and m.subject.is_patch:
+        reasons.append(f"a reply in the thread of \"{m.subject.title}\"; that patch is not in the input")
+    return reasons
 
 
 def blind_spots(a: Analysis) -> tuple[str, ...]:
