@@ -19,8 +19,8 @@ import pytest
 from triage.report import jsonout
 
 from .conftest import CORPUS, ROOT, fixture_path
+from .goldens import check_golden
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
 SEEDS = sorted(str(p.relative_to(ROOT)) for p in CORPUS.glob("*.txt"))
 
 
@@ -32,14 +32,7 @@ def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 
 
 def golden(name: str, actual: str) -> None:
-    path = GOLDEN / name
-    if os.environ.get("TRIAGE_REGEN"):
-        path.write_text(actual)
-    expected = path.read_text() if path.exists() else ""
-    assert actual == expected, (
-        f"{name} differs from the golden file; if the change is intended, regenerate with:\n"
-        "    TRIAGE_REGEN=1 python -m pytest tests/test_cli.py"
-    )
+    check_golden(name, actual, __file__)
 
 
 def test_analyze_corpus_text_golden():

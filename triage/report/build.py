@@ -103,23 +103,26 @@ def place_comments(patch: Message, reply: Message) -> list[PlacedComment]:
                         out.append(PlacedComment(-1, file.path, -1, -1, author, c.level, c.text, reply.message_id,
                                                  "not matched"))
                         continue
-                    d_index, hunk_index, hunk, how = where
+                    d_index, path, hunk_index, hunk, how = where
                     after = _line_index(hunk, line)
-                    out.append(PlacedComment(d_index, file.path, hunk_index, after, author, c.level, c.text,
+                    out.append(PlacedComment(d_index, path, hunk_index, after, author, c.level, c.text,
                                              reply.message_id, how))
     return out
 
 
-def _match_hunk(patch: Message, path: str, quoted: Hunk, line) -> tuple[int, int, Hunk, str] | None:
-    candidates = [(d_index, h_index, h) for d_index, d in enumerate(patch.diffs) if not d.quoted
-                  for f in d.files if f.path == path for h_index, h in enumerate(f.hunks)]
-    for d_index, h_index, h in candidates:
+def _match_hunk(patch: Message, path: str, quoted: Hunk, line) -> tuple[int, str, int, Hunk, str] | None:
+    every = [(d_index, h_index, h, f.path) for d_index, d in enumerate(patch.diffs) if not d.quoted
+             for f in d.files for h_index, h in enumerate(f.hunks)]
+    # A reviewer who cut the ---/+++ lines leaves a hunk with no file name
+    # (diffscan calls it "quoted-hunk"): any file of the patch may be meant.
+    candidates = [c for c in every if c[3] == path] or every
+    for d_index, h_index, h, file in candidates:
         if (h.old_start, h.new_start) == (quoted.old_start, quoted.new_start):
-            return d_index, h_index, h, "hunk header"
+            return d_index, file, h_index, h, "hunk header"
     if line is not None and line.text.strip():
-        for d_index, h_index, h in candidates:
+        for d_index, h_index, h, file in candidates:
             if any(x.kind == line.kind and x.text.strip() == line.text.strip() for x in h.lines):
-                return d_index, h_index, h, "line text"
+                return d_index, file, h_index, h, "line text"
     return None
 
 
