@@ -24,8 +24,8 @@ from .goldens import check_golden
 SEEDS = sorted(str(p.relative_to(ROOT)) for p in CORPUS.glob("*.txt"))
 
 
-def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+def run(*args: str, cwd: Path = ROOT, env_extra: dict | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env_extra or {})}
     env.pop("TRIAGE_DEBUG", None)
     return subprocess.run([sys.executable, "-m", "triage.cli", *args], cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=120)

@@ -372,7 +372,9 @@ def test_report_command_formats_and_errors(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     (home / ".gitconfig").write_text("[user]\n\tname = Rev Iewer\n\temail = rev@example.org\n")
-    reply = run_with_home(home, "report", "--no-behaviour", "--format", "reply", str(mbox_path))
+    # the user's identity from their git config, nothing else of theirs
+    reply = run("report", "--no-behaviour", "--format", "reply", str(mbox_path),
+                env_extra={"HOME": str(home), "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"), "GIT_CONFIG_NOSYSTEM": "1"})
     assert reply.returncode == 0, reply.stderr
     msg = email.message_from_string(reply.stdout, policy=email.policy.default)
     assert (msg["From"], msg["In-Reply-To"]) == ("Rev Iewer <rev@example.org>", "<patch-1@example.org>")
@@ -383,12 +385,24 @@ def test_report_command_formats_and_errors(tmp_path):
     assert not_dir.returncode == 7 and "not a directory" in not_dir.stderr
 
 
-def run_with_home(home: Path, *args: str):
-    import os
-    import subprocess
-    import sys
-
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "HOME": str(home), "GIT_CONFIG_NOSYSTEM": "1"}
-    env.pop("GIT_CONFIG_GLOBAL", None)
-    return subprocess.run([sys.executable, "-m", "triage.cli", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=120)
+def test_lore_threads_render_with_every_comment_under_a_real_line(lore_dir):
+    """All 306 public threads: every message is on a page (its patch's, or
+    its own), names are unique and plain, every placed comment points at a
+    line of a hunk of its patch, and every page renders."""
+    files = sorted(str(p) for p in lore_dir.glob("*.mbox"))
+    results = analyze(files, behaviour=False)
+    report = build_report(results)
+    messages = sum(len(r.analyses) for r in results)
+    assert sum(1 + len(p.thread) for p in report.patches) == messages
+    pages = [p.page for p in report.patches]
+    assert len(set(pages)) == len(pages) and all(re.fullmatch(r"[a-z0-9-]+\.html", n) for n in pages)
+    placed = [(p, c) for p in report.patches for c in p.comments if c.hunk_index >= 0]
+    for p, c in placed:
+        file = next(f for f in p.analysis.message.diffs[c.diff_index].files if f.path == c.file)
+        assert 0 <= c.after_line < len(file.hunks[c.hunk_index].lines)
+    site = render_site(report)
+    assert len(site) == len(pages) + 15
+    print(f"\nlore report: {len(files)} threads, {messages} messages, {len(pages)} pages, "
+          f"{len(placed)} review comments placed under hunks "
+          f"({sum(1 for _, c in placed if c.placed_by == 'line text')} by line text), "
+          f"{sum(1 for p in report.patches for c in p.comments if c.hunk_index < 0)} not matched")

@@ -232,11 +232,7 @@ def _findings(p: PatchReport, d_index: int, path: str, h_index: int, h: Hunk) ->
     for k in _knobs_here(p, h):
         out += _wrap(f"It turns {k.knob} {k.before} -> {k.after}: {k.after_reason}.")
         for run in (r for r in a.behaviour.runs if any(s.startswith(k.knob + ":") for s in r.settings)):
-            moved = [f"{n} {bv} -> {av}" for n, bv, av in run.metrics if bv != av][:3]
-            line = f"In the io-wq model ({run.scenario}, {run.mode}): " + (", ".join(moved) or "no metric moves")
-            if run.findings_before or run.findings_after:
-                line += f"; findings {len(run.findings_before)} -> {len(run.findings_after)}"
-            out += _wrap(line + ".")
+            out += _wrap(f"In the io-wq model ({run.scenario}, {run.mode}): {_moved(run)}.")
     for d in a.layouts:
         if any(c.symbol == d.symbol for c in a.symbols if (c.diff_index, c.file, c.hunk_index)
                == (d_index, path, h_index)):
@@ -258,6 +254,15 @@ def _findings(p: PatchReport, d_index: int, path: str, h_index: int, h: Hunk) ->
     return out
 
 
+def _moved(run) -> str:
+    """The first three metrics that move, and the findings when any."""
+    moved = [f"{n} {bv} -> {av}" for n, bv, av in run.metrics if bv != av][:3]
+    line = ", ".join(moved) or "no metric moves"
+    if run.findings_before or run.findings_after:
+        line += f"; findings {len(run.findings_before)} -> {len(run.findings_after)}"
+    return line
+
+
 _EVIDENCE_SHORT = {"pre-image": "checked on the whole file", "hunk": "from the hunk's own lines",
                    "hint": "git's @@ text only, unchecked"}
 
@@ -276,11 +281,7 @@ def _summary(p: PatchReport) -> list[str]:
             if k.changed:
                 out += _wrap(f"{k.knob}: {k.before} -> {k.after} ({k.how}).", "  - ", "    ")
         for run in b.runs:
-            moved = [f"{n} {bv} -> {av}" for n, bv, av in run.metrics if bv != av][:3]
-            line = f"{run.scenario} ({run.mode}): " + (", ".join(moved) or "no metric moves")
-            if run.findings_before or run.findings_after:
-                line += f"; findings {len(run.findings_before)} -> {len(run.findings_after)}"
-            out += _wrap(line + ".", "  - ", "    ")
+            out += _wrap(f"{run.scenario} ({run.mode}): {_moved(run)}.", "  - ", "    ")
     out.append("")
     if a.tree is None:
         out += _wrap("Stable branches: not checked (no kernel tree was given).")
