@@ -115,6 +115,7 @@ def report(
     Example: triage report --format reply patch.mbox > reply.eml
     """
     from triage.report.build import build_report
+    from triage.report.textview import report_view
 
     if fmt is ReportFormat.html and not output:
         raise typer.BadParameter("--format html writes a directory: give -o DIR", param_hint="-o")
@@ -123,8 +124,6 @@ def report(
     if fmt is ReportFormat.html:
         from triage.outfile import write_files
         from triage.report.site import render_site
-
-        from triage.report.textview import report_view
 
         write_files(output, render_site(built), force)
         sys.stdout.write(render("report.txt.j2", view=report_view(built)))
@@ -142,8 +141,6 @@ def report(
     elif fmt is ReportFormat.json:
         _emit(jsonout.report_dumps(built), output, force)
     else:
-        from triage.report.textview import report_view
-
         _emit(render("report.txt.j2", view=report_view(built)), output, force)
     _exit_for(results)
 

@@ -122,6 +122,12 @@ class Hunk:
         return sum(1 for line in self.lines if line.kind == "-")
 
     @property
+    def header(self) -> str:
+        """The `@@ -a,b +c,d @@ hint` line as git writes it."""
+        head = f"@@ -{self.old_start},{self.old_len} +{self.new_start},{self.new_len} @@"
+        return head + (f" {self.section_hint}" if self.section_hint else "")
+
+    @property
     def counts_check(self) -> bool:
         """Do the lines add up to the header's counts?"""
         old = sum(1 for line in self.lines if line.kind in " -")

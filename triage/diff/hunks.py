@@ -65,7 +65,6 @@ def render_file(diff: FileDiff) -> str:
         out.append(f"index {diff.old_blob}..{diff.new_blob}" + (f" {diff.mode}" if diff.mode else ""))
     out += [f"--- {old}", f"+++ {new}"]
     for h in diff.hunks:
-        head = f"@@ -{h.old_start},{h.old_len} +{h.new_start},{h.new_len} @@"
-        out.append(head + (f" {h.section_hint}" if h.section_hint else ""))
+        out.append(h.header)
         out += [line.kind + line.text for line in h.lines]
     return "\n".join(out) + "\n"

@@ -94,7 +94,7 @@ def place_comments(patch: Message, reply: Message) -> list[PlacedComment]:
         if not diff.quoted:
             continue
         for file in diff.files:
-            for q_index, quoted in enumerate(file.hunks):
+            for quoted in file.hunks:
                 for c in quoted.comments:
                     line = quoted.lines[c.after_line] if 0 <= c.after_line < len(quoted.lines) else None
                     where = _match_hunk(patch, file.path, quoted, line)
@@ -105,6 +105,7 @@ def place_comments(patch: Message, reply: Message) -> list[PlacedComment]:
                         continue
                     d_index, path, hunk_index, hunk, how = where
                     after = _line_index(hunk, line)
+                    after = len(hunk.lines) - 1 if after is None else after
                     out.append(PlacedComment(d_index, path, hunk_index, after, author, c.level, c.text,
                                              reply.message_id, how))
     return out
@@ -121,21 +122,24 @@ def _match_hunk(patch: Message, path: str, quoted: Hunk, line) -> tuple[int, str
             return d_index, file, h_index, h, "hunk header"
     if line is not None and line.text.strip():
         for d_index, h_index, h, file in candidates:
-            if any(x.kind == line.kind and x.text.strip() == line.text.strip() for x in h.lines):
+            if _line_index(h, line) is not None:
                 return d_index, file, h_index, h, "line text"
     return None
 
 
-def _line_index(hunk: Hunk, line) -> int:
+def _line_index(hunk: Hunk, line) -> int | None:
+    """Where the quoted line is in the patch hunk (whitespace aside: quoting
+    and rewrapping eat it)."""
     if line is not None:
         for i, x in enumerate(hunk.lines):
             if x.kind == line.kind and x.text.strip() == line.text.strip():
                 return i
-    return len(hunk.lines) - 1
+    return None
 
 
-def own_diff_indices(m: Message) -> list[int]:
-    return [i for i, d in enumerate(m.diffs) if not d.quoted]
+def on_hunk(items, d_index: int, path: str, h_index: int) -> list:
+    """The symbol changes or placed comments that belong to one hunk."""
+    return [x for x in items if (x.diff_index, x.file, x.hunk_index) == (d_index, path, h_index)]
 
 
 def shown_diffs(m: Message) -> list[tuple[int, Diff]]:
@@ -178,7 +182,7 @@ def slugify(text: str) -> str:
         if len(candidate) > SLUG_MAX:
             break
         slug = candidate
-    return slug or ("-".join(words)[:SLUG_MAX].strip("-") if words else "")
+    return slug or (words[0][:SLUG_MAX] if words else "")  # a first word longer than the limit
 
 
 def unique_page(name: str, taken: set[str]) -> str:

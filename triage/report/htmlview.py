@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 from urllib.parse import quote
 
 from triage.model import BranchFacts, PatchReport, Report, ScenarioRun
-from triage.report.build import shown_diffs
+from triage.report.build import on_hunk, shown_diffs
 from triage.report.textview import _EVIDENCE, _KNOB_STATE, _facts
 
 LORE = "https://lore.kernel.org/r/"
@@ -166,12 +166,11 @@ def _diffs(p: PatchReport) -> list[dict]:
                     notes.setdefault(c.after_line, []).append(
                         {"author": c.author or "unknown", "where": f"level {c.level}, in this message",
                          "text": c.text})
-                for c in p.comments:
-                    if (c.diff_index, c.file, c.hunk_index) == (d_index, f.path, h_index):
-                        notes.setdefault(c.after_line, []).append(
-                            {"author": c.author or "unknown",
-                             "where": "a reply" + (f" <{c.message_id}>" if c.message_id else "")
-                             + f", matched by {c.placed_by}", "text": c.text})
+                for c in on_hunk(p.comments, d_index, f.path, h_index):
+                    notes.setdefault(c.after_line, []).append(
+                        {"author": c.author or "unknown",
+                         "where": "a reply" + (f" <{c.message_id}>" if c.message_id else "")
+                         + f", matched by {c.placed_by}", "text": c.text})
                 lines = []
                 for i, line in enumerate(h.lines):
                     no = line.new_no if line.kind != "-" else line.old_no
@@ -180,10 +179,8 @@ def _diffs(p: PatchReport) -> list[dict]:
                 changes = [{"symbol": c.symbol, "kind": c.kind, "how": "; ".join(c.how),
                             "evidence": _EVIDENCE.get(c.evidence, c.evidence),
                             "hint": "" if c.hint_agrees is not False else f"git's @@ text says {c.hint!r}: wrong"}
-                           for c in a.symbols if c.diff_index == d_index and c.file == f.path
-                           and c.hunk_index == h_index]
-                hunks.append({"header": f"@@ -{h.old_start},{h.old_len} +{h.new_start},{h.new_len} @@ "
-                              f"{h.section_hint}".rstrip(), "counts": "" if h.counts_check
+                           for c in on_hunk(a.symbols, d_index, f.path, h_index)]
+                hunks.append({"header": h.header.rstrip(), "counts": "" if h.counts_check
                               else "the lines do not add up to the header's counts",
                               "lines": lines, "changes": changes, "anchor": f"d{d_index}-{len(files)}-{h_index}"})
             files.append({"path": f.path, "stat": f"+{f.added} -{f.removed}", "binary": f.binary, "hunks": hunks})

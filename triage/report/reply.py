@@ -13,7 +13,7 @@ import textwrap
 from email.header import Header
 
 from triage.model import Hunk, PatchReport, Person
-from triage.report.build import shown_diffs
+from triage.report.build import on_hunk, shown_diffs
 
 WIDTH = 72
 MAX_QUOTED_HUNKS = 4
@@ -110,13 +110,14 @@ def body(p: PatchReport, tool: str) -> list[str]:
     m = p.analysis.message
     who = m.author.name or m.author.email if m.author else "the author"
     out = _wrap(f"On {m.date}, {who} wrote:" if m.date else f"{who} wrote:")
+    knobs = _knobs_by_hunk(p)
     quoted = False
     for d_index, diff in shown_diffs(m):
         if diff.quoted:
             out += _wrap(f"[The patch as this message quotes it, at level {diff.level}"
                          + (f", written by {diff.author}" if diff.author else "") + "]")
         for file in diff.files:
-            picked = _hunks_that_matter(p, d_index, file.path, file.hunks)
+            picked = _hunks_that_matter(p, knobs, d_index, file.path, file.hunks)
             if not picked:
                 continue
             out += [_quote_line(f"--- a/{file.old_path or file.path}"), _quote_line(f"+++ b/{file.path}")]
@@ -126,7 +127,8 @@ def body(p: PatchReport, tool: str) -> list[str]:
                     out.append("> [...]")
                 out += _quote_hunk(file.hunks[h_index])
                 out.append("")
-                out += _findings(p, d_index, file.path, h_index, file.hunks[h_index])
+                out += _findings(p, knobs.get((d_index, file.path, h_index), []), d_index, file.path, h_index,
+                                 file.hunks[h_index])
                 out.append("")
                 last = h_index
                 quoted = True
@@ -135,57 +137,55 @@ def body(p: PatchReport, tool: str) -> list[str]:
     if not quoted:
         out += _quote_prose(p) + [""]
         out += _wrap("The mail carries no diff of its own; what follows comes from its text.") + [""]
-    out += _summary(p)
+    out += _summary(p, shown_in_hunks=any(knobs.values()))
     out += ["-- "] + _wrap(f"{tool}: evidence from the io-wq model and the kernel tree; a model is a "
                            "model, check the code.")
     return out
 
 
-def _hunks_that_matter(p: PatchReport, d_index: int, path: str, hunks: tuple[Hunk, ...]) -> list[int]:
+def _hunks_that_matter(p: PatchReport, knobs: dict, d_index: int, path: str, hunks: tuple[Hunk, ...]) -> list[int]:
     """Hunks with a finding beyond "this is the symbol": a knob decided by
     their lines, a struct whose layout moves, locking in changed lines, a
     review comment, git's section text wrong. With none, the first few."""
-    picked = [i for i, h in enumerate(hunks) if _specific(p, d_index, path, i, h)]
+    picked = [i for i, h in enumerate(hunks) if knobs.get((d_index, path, i)) or _specific(p, d_index, path, i, h)]
     return picked or list(range(min(len(hunks), MAX_QUOTED_HUNKS)))
 
 
-def _specific(p: PatchReport, d_index: int, path: str, h_index: int, h: Hunk) -> list[str]:
-    a = p.analysis
-    found = []
-    changes = [c for c in a.symbols if (c.diff_index, c.file, c.hunk_index) == (d_index, path, h_index)]
-    for k in _knobs_here(p, h):
-        found.append(f"knob {k.knob}")
-    structs = {d.symbol for d in a.layouts}
-    found += [c.symbol for c in changes if c.symbol in structs]
-    found += [c.symbol for c in changes if c.hint_agrees is False]
-    if h.comments or any((c.diff_index, c.file, c.hunk_index) == (d_index, path, h_index) for c in p.comments):
-        found.append("comment")
-    if any(_LOCKING.search(line.text) for line in h.lines if line.kind != " "):
-        found.append("locking")
-    return found
+def _specific(p: PatchReport, d_index: int, path: str, h_index: int, h: Hunk) -> bool:
+    """A struct whose layout moves, git's section text wrong, a review
+    comment, or locking in the changed lines."""
+    changes = on_hunk(p.analysis.symbols, d_index, path, h_index)
+    structs = {d.symbol for d in p.analysis.layouts}
+    return (any(c.symbol in structs or c.hint_agrees is False for c in changes)
+            or bool(h.comments or on_hunk(p.comments, d_index, path, h_index))
+            or any(_LOCKING.search(line.text) for line in h.lines if line.kind != " "))
 
 
-def _knobs_here(p: PatchReport, h: Hunk):
-    """Knobs whose deciding lines (`NNN: text`) fall inside this hunk."""
+def _knobs_by_hunk(p: PatchReport) -> dict[tuple[int, str, int], list]:
+    """Each hunk's changed knobs: those whose deciding lines (`NNN: text`,
+    new side for after, old side for before) fall inside it. Computed once
+    per reply; hunk selection, findings and the summary all read it."""
     b = p.analysis.behaviour
-    if b is None:
-        return []
-    new = {line.new_no for line in h.lines if line.new_no is not None}
-    old = {line.old_no for line in h.lines if line.old_no is not None}
-    out = []
-    for k in b.knobs:
-        if not k.changed:
-            continue
-        after = {int(x.split(":")[0]) for x in k.after_lines if x.split(":")[0].strip().isdigit()}
-        before = {int(x.split(":")[0]) for x in k.before_lines if x.split(":")[0].strip().isdigit()}
-        if after & new or before & old:
-            out.append(k)
+    changed = [k for k in b.knobs if k.changed] if b is not None else []
+    lines = [(k, _numbers(k.before_lines), _numbers(k.after_lines)) for k in changed]
+    out: dict[tuple[int, str, int], list] = {}
+    for d_index, diff in shown_diffs(p.analysis.message):
+        for f in diff.files:
+            for h_index, h in enumerate(f.hunks):
+                new = {line.new_no for line in h.lines if line.new_no is not None}
+                old = {line.old_no for line in h.lines if line.old_no is not None}
+                here = [k for k, before, after in lines if after & new or before & old]
+                if here:
+                    out[(d_index, f.path, h_index)] = here
     return out
 
 
+def _numbers(deciding: tuple[str, ...]) -> set[int]:
+    return {int(x.split(":")[0]) for x in deciding if x.split(":")[0].strip().isdigit()}
+
+
 def _quote_hunk(h: Hunk) -> list[str]:
-    head = f"@@ -{h.old_start},{h.old_len} +{h.new_start},{h.new_len} @@ {h.section_hint}".rstrip()
-    return [_quote_line(head)] + [_quote_line(line.kind + line.text) for line in h.lines]
+    return [_quote_line(h.header)] + [_quote_line(line.kind + line.text) for line in h.lines]
 
 
 def _quote_line(text: str) -> str:
@@ -219,23 +219,21 @@ def _quote_prose(p: PatchReport) -> list[str]:
     return quoted[:10] + (["> [...]"] if len(quoted) > 10 else [])
 
 
-def _findings(p: PatchReport, d_index: int, path: str, h_index: int, h: Hunk) -> list[str]:
+def _findings(p: PatchReport, knobs: list, d_index: int, path: str, h_index: int, h: Hunk) -> list[str]:
     a = p.analysis
     out: list[str] = []
-    for c in a.symbols:
-        if (c.diff_index, c.file, c.hunk_index) != (d_index, path, h_index):
-            continue
+    changes = on_hunk(a.symbols, d_index, path, h_index)
+    for c in changes:
         name = c.symbol if c.symbol.startswith(c.kind + " ") else f"{c.kind} {c.symbol}"
         out += _wrap(f"This hunk: {name}: {'; '.join(c.how)} ({_EVIDENCE_SHORT.get(c.evidence, '')}).")
         if c.hint_agrees is False:
             out += _wrap(f"git's @@ line names {c.hint!r}, which is not where this change is.")
-    for k in _knobs_here(p, h):
+    for k in knobs:
         out += _wrap(f"It turns {k.knob} {k.before} -> {k.after}: {k.after_reason}.")
         for run in (r for r in a.behaviour.runs if any(s.startswith(k.knob + ":") for s in r.settings)):
             out += _wrap(f"In the io-wq model ({run.scenario}, {run.mode}): {_moved(run)}.")
     for d in a.layouts:
-        if any(c.symbol == d.symbol for c in a.symbols if (c.diff_index, c.file, c.hunk_index)
-               == (d_index, path, h_index)):
+        if any(c.symbol == d.symbol for c in changes):
             before = {f.profile: f for f in d.before}
             for f in d.after:
                 b = before.get(f.profile)
@@ -245,10 +243,9 @@ def _findings(p: PatchReport, d_index: int, path: str, h_index: int, h: Hunk) ->
     locking = sorted({x for line in h.lines if line.kind != " " for x in _LOCKING.findall(line.text)})
     if locking:
         out += _wrap("Changed lines use " + ", ".join(locking) + ": ordering and locking worth a second look.")
-    for c in p.comments:
-        if (c.diff_index, c.file, c.hunk_index) == (d_index, path, h_index):
-            out += _wrap(f"{c.author or 'A reviewer'} commented on this hunk"
-                         + (f" in <{c.message_id}>." if c.message_id else "."))
+    for c in on_hunk(p.comments, d_index, path, h_index):
+        out += _wrap(f"{c.author or 'A reviewer'} commented on this hunk"
+                     + (f" in <{c.message_id}>." if c.message_id else "."))
     for c in h.comments:
         out += _wrap(f"{c.author or 'A reviewer'} commented on this hunk in the quoted thread.")
     return out
@@ -267,14 +264,15 @@ _EVIDENCE_SHORT = {"pre-image": "checked on the whole file", "hunk": "from the h
                    "hint": "git's @@ text only, unchecked"}
 
 
-def _summary(p: PatchReport) -> list[str]:
+def _summary(p: PatchReport, shown_in_hunks: bool) -> list[str]:
+    """shown_in_hunks: the knob changes and their runs were already said
+    under the hunks that decide them."""
     a, s = p.analysis, p.assessment
     out = _wrap(f"Verdict: {s.verdict}.")
     for r in s.reasons:
         out += _wrap(r, "  - ", "    ")
     b = a.behaviour
-    if b is not None and b.runs and not any(_knobs_here(p, h) for _, d in shown_diffs(a.message)
-                                              for f in d.files for h in f.hunks):
+    if b is not None and b.runs and not shown_in_hunks:
         out.append("")
         out += _wrap("In the io-wq model:")
         for k in b.knobs:

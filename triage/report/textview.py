@@ -4,6 +4,7 @@ the template prints is made here, so the template only loops and prints."""
 from __future__ import annotations
 
 from triage.model import Analysis, InputResult, Message, SymbolChange
+from triage.report.build import on_hunk
 
 _EVIDENCE = {
     "pre-image": "from the whole source file",
@@ -114,10 +115,9 @@ def _diff_view(m: Message, index: int, analysis: Analysis) -> dict:
     for f in diff.files:
         hunks = []
         for h_index, h in enumerate(f.hunks):
-            changes = [c for c in analysis.symbols
-                       if c.diff_index == index and c.file == f.path and c.hunk_index == h_index]
+            changes = on_hunk(analysis.symbols, index, f.path, h_index)
             hunks.append({
-                "header": f"@@ -{h.old_start},{h.old_len} +{h.new_start},{h.new_len} @@ {h.section_hint}".rstrip()
+                "header": h.header.rstrip()
                 + f"   (+{h.added} -{h.removed}" + ("" if h.counts_check else ", counts do not add up") + ")",
                 "changes": [_change_line(c) for c in changes],
                 "comments": [f"{c.author or 'unknown'} (level {c.level}), after line {c.after_line + 1}: "
