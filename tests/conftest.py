@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LORE = Path(os.environ.get("TRIAGE_LORE", ROOT.parent / "shared" / "lore-io-wq"))
+# real io-wq.c versions (5.5 -> 7.1, linux-next), read in place, never copied
+KERNEL_IOWQ = Path(os.environ.get("TRIAGE_KERNEL_IOWQ", ROOT.parent / "shared" / "kernel-io-wq"))
 
 
 @pytest.fixture(scope="session")
@@ -33,6 +35,19 @@ def lore_dir() -> Path:
     if not (LORE / "manifest.tsv").exists():
         pytest.skip(f"lore archive not found at {LORE} (set TRIAGE_LORE to its path)")
     return LORE
+
+
+def kernel_versions() -> list[Path]:
+    """The folders of ../shared/kernel-io-wq, each holding one real io-wq.c
+    (empty when the data set is absent: tests skip with the reason)."""
+    if not (KERNEL_IOWQ / "manifest.tsv").exists():
+        return []
+    return sorted(p for p in KERNEL_IOWQ.iterdir() if (p / "io-wq.c").exists())
+
+
+def need_kernel_iowq() -> None:
+    if not kernel_versions():
+        pytest.skip(f"real io-wq.c versions not found at {KERNEL_IOWQ} (set TRIAGE_KERNEL_IOWQ)")
 
 
 def fixture_path(name: str) -> Path:

@@ -266,6 +266,10 @@ def header(line: str) -> tuple[str, str] | None:
 
 
 def _walk(node: Node):
-    yield node
-    for child in node.named_children:
-        yield from _walk(child)
+    """Every named node below node, in document order. Iterative: a mail can
+    nest C a thousand levels deep, deeper than Python's stack."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.named_children))

@@ -52,6 +52,11 @@ _COMMON = {
     "struct hlist_nulls_node": TypeInfo(16, 8),
     "struct hlist_nulls_head": TypeInfo(8, 8),
     "struct llist_node": TypeInfo(8, 8),
+    # io_uring's singly linked work list (fs/io-wq.h up to 5.19, then
+    # include/linux/io_uring_types.h): io_wq_work_node { *next };
+    # io_wq_work_list { io_wq_work_node *first, *last }
+    "struct io_wq_work_node": TypeInfo(8, 8),
+    "struct io_wq_work_list": TypeInfo(16, 8),
     "struct llist_head": TypeInfo(8, 8),
     "struct rb_node": TypeInfo(24, 8),  # unsigned long __rb_parent_color + 2 pointers
     # callback_head { next; func; } __attribute__((aligned(sizeof(void *))))
