@@ -248,10 +248,10 @@ def probe(file: str = typer.Argument(..., help="An io-wq C source file (any vers
     Example: triage probe linux/io_uring/io-wq.c
     """
     from triage.analysis import read_source
-    from triage.behaviour.probes import probe_all, view_of_file
+    from triage.behaviour.probes import probe_all, source_view
 
     name, text = read_source(file)
-    results = probe_all(view_of_file(text))
+    results = probe_all(source_view(name, text))
     if fmt is Format.json:
         sys.stdout.write(json.dumps([jsonout.to_data(r) for r in results.values()], indent=2) + "\n")
         return

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from triage.diff import csource
+from triage.errors import SourceError
 
 ACTIVATE = ("io_acct_activate_free_worker", "io_wq_activate_free_worker", "io_wqe_activate_free_worker")
 DEC_RUNNING = ("io_wq_dec_running", "io_wqe_dec_running")
@@ -22,6 +23,7 @@ WORKER_LOOP = ("io_wq_worker", "io_wqe_worker")
 HANDLE_WORK = ("io_worker_handle_work",)
 CREATE_CB = ("create_worker_cb",)
 BUSY = ("__io_worker_busy",)
+ITERATOR = ("io_wq_for_each_worker",)
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ class CodeView:
 
 
 def view_of_file(text: str) -> CodeView:
+    text = csource.blank_comments(text)
     lines = text.split("\n")
     view = CodeView("file", text=text)
     for d in csource.definitions(text):
@@ -65,14 +68,31 @@ def view_of_file(text: str) -> CodeView:
 def view_of_fragment(origin: str, pieces: list[tuple[str, int, list[str]]], text: str,
                      numbers: list[int] | None = None) -> CodeView:
     """pieces: (function, first line, lines of one hunk side in it); numbers:
-    the real line number of each row of text."""
-    view = CodeView(origin, text=text, numbers=numbers or [])
+    the real line number of each row of text. Comments are blanked; a hunk
+    that starts inside a comment shows its continuation lines (` * ...`,
+    ` */`) without the opener: those are blanked too."""
+    view = CodeView(origin, text=_blank_fragment(text), numbers=numbers or [])
     for name, first, lines in pieces:
+        lines = _blank_fragment("\n".join(lines)).split("\n")
         if name in view.functions:
             prev_first, prev_lines, _ = view.functions[name]
             view.functions[name] = (prev_first, prev_lines + lines, False)
         else:
             view.functions[name] = (first, lines, False)
+    return view
+
+
+def _blank_fragment(text: str) -> str:
+    rows = csource.blank_comments(text).split("\n")
+    return "\n".join("" if re.match(r"\s*\*(?:/|\s|$)", row) else row for row in rows)
+
+
+def source_view(name: str, text: str) -> CodeView:
+    """The view of a whole source file for `triage probe`; text that holds
+    no C function at all (a README, a mail) is refused rather than probed."""
+    view = view_of_file(text)
+    if not view.functions:
+        raise SourceError(name, "not C source: no function definition in it")
     return view
 
 
@@ -87,7 +107,8 @@ def probe_create_cb(view: CodeView) -> ProbeResult:
     knob = "create_cb_tries_free_worker"
     found = view.find(CREATE_CB)
     if found is None:
-        return ProbeResult(knob, None, "create_worker_cb is not in view")
+        return ProbeResult(knob, None, "this file has no create_worker_cb (workers are not created from "
+                           "task_work)" if view.origin == "file" else "create_worker_cb is not in view")
     name, first, lines, complete = found
     call = next((i for i, t in enumerate(lines) if any(f"{a}(" in t for a in ACTIVATE)), None)
     test = next((i for i, t in enumerate(lines) if re.search(r"nr_workers\s*<\s*\w+->max_workers", t)), None)
@@ -101,6 +122,11 @@ def probe_create_cb(view: CodeView) -> ProbeResult:
     if test is not None:
         return ProbeResult(knob, "off", "the nr_workers < max_workers test decides with no free-worker "
                            "activation before it", _numbered(first, lines, [test]), name)
+    create = next((i for i, t in enumerate(lines) if "create_io_worker(" in t), None)
+    if complete and create is not None:
+        return ProbeResult(knob, "off", "create_worker_cb creates a worker unconditionally (the caller "
+                           "checked the cap), with no free-worker activation", _numbered(first, lines, [create]),
+                           name)
     return ProbeResult(knob, None, "the creation decision of create_worker_cb is not in view", (), name)
 
 
@@ -177,7 +203,9 @@ def _presence(knob: str, view: CodeView, names: tuple[str, ...], pattern: str, o
               what: str) -> ProbeResult:
     found = view.find(names)
     if found is None:
-        if re.search(pattern, view.text):
+        # a hunk may show the deciding line without its function's header;
+        # a whole file without the function has nothing to say
+        if view.origin != "file" and re.search(pattern, view.text):
             rows = view.text.split("\n")
             idx = [i for i, line in enumerate(rows) if re.search(pattern, line)][:3]
             return ProbeResult(knob, "on", on, tuple(f"{view.where(i)}: {rows[i].strip()}" for i in idx))
@@ -241,8 +269,34 @@ def probe_worker_lists(view: CodeView) -> ProbeResult:
 
 
 def probe_iterator(view: CodeView) -> ProbeResult:
-    return ProbeResult("exit_wakes_all_accts", None,
-                       "not probed: io_wq_for_each_worker()'s termination logic is not read")
+    """io_wq_for_each_worker(), which exit and exit-on-idle use to wake every
+    worker. Until 6.15 it walks the one all_list of the wq (or wqe): every
+    worker. From 751eedc4b4b7 it walks each acct with io_acct_for_each_worker(),
+    which returns true only when a callback asked to stop; 6.15-6.18.x wrote
+    `if (!io_acct_for_each_worker(...)) return false;`, so a full walk of the
+    bound acct ended the whole walk and unbound workers were never woken
+    (fixed Jan 2026: `if (io_acct_for_each_worker(...)) break;`)."""
+    knob = "exit_wakes_all_accts"
+    found = view.find(ITERATOR)
+    if found is None:
+        return ProbeResult(knob, None, "io_wq_for_each_worker is not in view")
+    name, first, lines, complete = found
+    for i, line in enumerate(lines):
+        m = re.search(r"\bif\s*\(\s*(!?)\s*io_acct_for_each_worker\s*\(", line)
+        if m and m.group(1):
+            return ProbeResult(knob, "off", "the walk over the accts stops when an acct's walk returns false, "
+                               "as every complete walk does: only the first (bound) acct is walked",
+                               _numbered(first, lines, [i]), name)
+        if m:
+            return ProbeResult(knob, "on", "the walk over the accts stops only when a callback asks it to",
+                               _numbered(first, lines, [i]), name)
+    for i, line in enumerate(lines):
+        if re.search(r"list_for_each_entry\w*\s*\(\s*\w+\s*,\s*&\s*(?:wq|wqe)->all_list\b", line):
+            return ProbeResult(knob, "on", "one all_list holds the workers of both accts and is walked whole",
+                               _numbered(first, lines, [i]), name)
+    if complete:
+        return ProbeResult(knob, None, f"{name} walks neither the accts nor one all_list", (), name)
+    return ProbeResult(knob, None, f"the walk of {name} is not in view", (), name)
 
 
 PROBES = (probe_create_cb, probe_exit_on_idle, probe_do_kill, probe_flags, probe_hash_defer,

@@ -22,6 +22,22 @@ def _parser() -> Parser:
     return Parser(Language(tree_sitter_c.language()))
 
 
+_COMMENT_OR_LITERAL = re.compile(r'("(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\')|(/\*.*?(?:\*/|\Z)|//[^\n]*)', re.S)
+
+
+def blank_comments(text: str) -> str:
+    """The text with every comment replaced by spaces (newlines kept, so
+    line numbers and columns stay true); string and character literals are
+    left alone. An unterminated /* runs to the end, as a compiler reads it.
+    Probes match code, never a commented-out line."""
+    def blank(m: re.Match) -> str:
+        if m.group(1):
+            return m.group(1)
+        return re.sub(r"[^\n]", " ", m.group(2))
+
+    return _COMMENT_OR_LITERAL.sub(blank, text)
+
+
 def parse(text: str):
     return _parser().parse(text.encode("utf-8", "surrogatepass"))
 
