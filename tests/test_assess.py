@@ -31,7 +31,8 @@ def test_seed_000_autosel_backport(seeds):
     assert (c["size"].status, c["size"].reason) == ("pass", "20 diff lines with context (within the 100-line limit)")
     assert c["upstream first"].status == "unknown" and "9d83e1f05c98" in c["upstream first"].reason
     assert c["Fixes: tag"].status == "unknown"
-    assert c["fixes a real bug"].status == "pass" and "workers_created 38 -> 9" in c["fixes a real bug"].reason
+    assert c["fixes a real bug"].status == "pass" and "workers_created 38 -> 9 (lower is better)" in \
+        c["fixes a real bug"].reason
     assert (c["obviously correct"].status, c["obviously correct"].reason) == (
         "pass", "1 function(s) changed; 8 changed line(s); no struct changed")
     assert [(f.name, f.weight) for f in a.risk] == [("size", 0), ("spread", 0), ("locking and ordering", 2),
@@ -47,7 +48,16 @@ def test_seed_003_review_without_own_patch(seeds):
     assert (a.verdict, a.risk, a.risk_total) == ("no patch", (), 0)
     assert _checks(a)["size"].status == "unknown"
     assert "only a quoted diff: the patch itself is in another message" in a.blind_spots
-    assert "knob values inferred from the mail's words, not code: worker_flags_atomic" in a.blind_spots
+    assert ("the mail's words claim a change of worker_flags_atomic that no code in this message shows: "
+            "a claim, not simulated") in a.blind_spots
+    assert _checks(a)["fixes a real bug"].status == "unknown"  # a reply is never simulated
+
+
+@pytest.mark.parametrize("seed", ["001", "002"])
+def test_seeds_without_a_diff_show_claims_never_a_pass(seed, seeds):
+    a = assess(seeds[seed][0])
+    check = _checks(a)["fixes a real bug"]
+    assert check.status == "unknown" and check.reason.startswith("not simulated: the mail says")
 
 
 def test_failed_checks_come_first_without_a_tree(seeds):

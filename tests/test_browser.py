@@ -129,10 +129,14 @@ def test_index_and_seed_pages_show_verdict_symbols_matrix_and_timeline(browser, 
         if key in ("000", "003", "fix"):
             table = _visible(browser, "table.symbols")[0]
             assert p.analysis.symbols[0].symbol in table.text
-        if key != "hos":
+        if key in ("000", "fix"):  # a diff of their own: simulated, with a timeline
             svg = _visible(browser, "svg.timeline")[0]
             assert svg.size["width"] > 300 and svg.size["height"] > 200
             assert "before the patch" in svg.text and "after the patch" in svg.text
+        if key in ("001", "002", "003"):  # no diff of their own: the mail's claims, never a simulation
+            claims = _visible(browser, "ul.claims li")
+            assert [c.text.split()[0] for c in claims] == [c.knob for c in p.analysis.behaviour.claims]
+            assert browser.find_elements(By.CSS_SELECTOR, "svg.timeline") == []
         _visible(browser, "#checklist table")
         _visible(browser, "#blind li")
         _no_console_errors(browser)

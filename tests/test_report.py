@@ -23,7 +23,7 @@ from hypothesis import given, strategies as st
 
 from triage.analysis import analyze, analyze_document
 from triage.ingest import read_bytes
-from triage.model import Person, ScenarioRun
+from triage.model import Better, Change, MetricDelta, Person, ScenarioRun
 from triage.report import jsonout
 from triage.report.build import build_report, group_thread, headline, page_name, slugify, unique_page
 from triage.report.htmlview import index_pages, timeline_svg
@@ -159,7 +159,7 @@ def test_text_and_json_goldens_for_the_seeds(seed_report):
     text = jsonout.report_dumps(seed_report)
     data = json.loads(text)
     jsonschema.validate(data, jsonout.json_schema("report"))
-    assert (data["schema"], data["version"]) == ("iowq-triage.report", 1)
+    assert (data["schema"], data["version"]) == ("iowq-triage.report", 2)
     assert [p["assessment"]["verdict"] for p in data["report"]["patches"]] == \
         [p.assessment.verdict for p in seed_report.patches]
     check_golden("report-corpus.json", text, __file__)
@@ -167,10 +167,9 @@ def test_text_and_json_goldens_for_the_seeds(seed_report):
 
 def test_seed_report_headlines_come_from_the_runs(seed_report):
     by_seed = {Path(p.input).stem[:3]: p for p in seed_report.patches}
-    assert [(h.scenario, h.what, h.before, h.after) for h in by_seed["000"].headlines] == \
-        [("worker-churn", "workers_created", "38", "9")]
-    assert [(h.scenario, h.what, h.before, h.after) for h in by_seed["003"].headlines] == \
-        [("worker-flags", "findings", "3", "0")]
+    assert [(h.scenario, h.what, h.before, h.after, h.change) for h in by_seed["000"].headlines] == \
+        [("worker-churn", "workers_created", "38", "9", Change.IMPROVED)]
+    assert by_seed["003"].headlines == ()  # a reply quoting the patch is not simulated
     assert by_seed["000"].assessment.verdict == "stable backport"
     assert by_seed["000"].page == "undated-patch-000-2685cdb7e3545392.html"
 
@@ -242,13 +241,26 @@ def test_replies_without_threading_headers_join_their_patch_by_subject():
 # ------------------------------------------------------------- headlines, SVG
 
 
-def test_headline_prefers_a_change_in_findings_then_the_first_moving_metric():
-    run_ = ScenarioRun("s", (), "seeded", (("a", "1", "1"), ("b", "2", "3")))
-    assert (headline(run_).what, headline(run_).before, headline(run_).after) == ("b", "2", "3")
-    with_findings = ScenarioRun("s", (), "seeded", (("a", "1", "2"),), ("race",), ())
-    assert headline(with_findings).what == "findings"
-    still = ScenarioRun("s", (), "seeded", (("a", "1", "1"),))
-    assert headline(still).what == "no difference"
+def _delta(name, before, after, better=Better.LOWER):
+    from triage.sim.metrics import Metric, compare
+
+    return MetricDelta(name, before, after, better, compare(Metric(name, better), before, after))
+
+
+def test_headline_shows_a_regression_first_then_an_improvement():
+    better = ScenarioRun("s", (), "seeded", (_delta("a", "1", "1"), _delta("b", "3", "2")))
+    assert (headline(better).what, headline(better).before, headline(better).after,
+            headline(better).change) == ("b", "3", "2", Change.IMPROVED)
+    # a metric that got worse wins over one that got better, whatever their order
+    mixed = ScenarioRun("s", (), "seeded", (_delta("a", "3", "2"), _delta("b", "10", "20", Better.HIGHER),
+                                            _delta("c", "1", "5")))
+    assert (headline(mixed).what, headline(mixed).change) == ("c", Change.REGRESSED)
+    new_race = ScenarioRun("s", (), "seeded", (_delta("a", "2", "1"),), (), ("race",))
+    assert (headline(new_race).what, headline(new_race).change) == ("findings", Change.REGRESSED)
+    fixed = ScenarioRun("s", (), "seeded", (_delta("a", "1", "1"),), ("race",), ())
+    assert (headline(fixed).what, headline(fixed).change) == ("findings", Change.IMPROVED)
+    context = ScenarioRun("s", (), "seeded", (_delta("a", "1", "9", Better.NEITHER),))
+    assert headline(context).what == "no difference"  # a context metric moving is not a headline
 
 
 def test_timeline_shares_one_time_axis_and_stays_inside_its_panels():
@@ -364,7 +376,7 @@ def test_report_command_formats_and_errors(tmp_path):
     assert as_json.returncode == 0, as_json.stderr
     jsonschema.validate(json.loads((tmp_path / "r.json").read_text()), jsonout.json_schema("report"))
     schema = run("schema", "report")
-    assert json.loads(schema.stdout)["title"] == "iowq-triage.report v1"
+    assert json.loads(schema.stdout)["title"] == "iowq-triage.report v2"
     missing = run("report", "--format", "text", "no-such-file.eml")
     assert missing.returncode == 3 and missing.stderr == "triage: no-such-file.eml: no such file\n"
     mbox_path = tmp_path / "thread.mbox"

@@ -122,3 +122,43 @@ def test_every_scenario_names_symbols_and_knobs():
         assert sc.symbols and sc.description
         assert set(sc.knobs_shown) <= knob_names
         assert set(sc.before) | set(sc.after) <= set(sc.knobs_shown)
+
+
+def test_explored_metrics_and_findings_come_from_the_same_schedules():
+    from triage.sim.simulate import simulate
+
+    c = simulate("worker-flags")
+    assert c.mode == "exhaustive" and "exhaustive exploration" in c.before.metrics_from
+    flags = [f for f in c.before.findings if f.kind == "data-race" and ".flags" in f.message]
+    assert c.before.metrics["racy_flag_pairs"] == len(flags) == 3
+    assert c.after.metrics["racy_flag_pairs"] == 0 and c.after.findings == ()
+    assert c.outcome.value == "improves" and len(c.fixed_findings) == 3 and c.new_findings == ()
+
+
+def test_every_scenario_declares_a_direction_for_each_metric_it_measures():
+    from triage.sim.scenarios import REGISTRY
+
+    for s in REGISTRY.values():
+        declared = [m.name for m in s.metrics]
+        assert len(declared) == len(set(declared)), s.name
+        measured = S.run(s.name, s.base, seed=0, horizon=min(s.horizon, 1.0), trace=False).metrics
+        assert declared == list(measured), s.name
+
+
+def test_direction_and_tolerance_decide_better_or_worse():
+    from triage.model import Better, Change, Outcome
+    from triage.sim.metrics import Metric, compare, deltas, outcome
+
+    lower, higher = Metric("x", Better.LOWER), Metric("y", Better.HIGHER, tolerance=0.001)
+    context = Metric("z", Better.NEITHER)
+    assert compare(lower, 38, 9) is Change.IMPROVED and compare(lower, 9, 38) is Change.REGRESSED
+    assert compare(lower, "never within 30 s", 0.05) is Change.IMPROVED  # never happened = infinitely late
+    assert compare(lower, 0.05, "never within 30 s") is Change.REGRESSED
+    assert compare(higher, 63121, 63123) is Change.UNCHANGED  # within 0.1%
+    assert compare(higher, 63121, 60000) is Change.REGRESSED
+    assert compare(context, 16, 9) is Change.MOVED and compare(lower, "a", "b") is Change.NOT_COMPARABLE
+    d = deltas((lower, higher, context), {"x": 38, "y": 100, "z": 1}, {"x": 9, "y": 50, "z": 2})
+    assert [x.change for x in d] == [Change.IMPROVED, Change.REGRESSED, Change.MOVED]
+    assert outcome(d, 0, 0) is Outcome.MIXED and outcome(d[:1], 0, 0) is Outcome.IMPROVES
+    assert outcome(d[:1], 1, 0) is Outcome.MIXED and outcome(d[2:], 1, 0) is Outcome.REGRESSES
+    assert outcome(d[2:], 0, 0) is Outcome.NO_DIFFERENCE

@@ -7,6 +7,7 @@ disagree with the data they come from.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import Enum
 
 
 # ---------------------------------------------------------------- people, tags
@@ -308,12 +309,13 @@ class LayoutDelta:
 
 @dataclass(frozen=True)
 class KnobChange:
-    """A knob's value before and after a patch, with what decided each."""
+    """A knob's value before and after a patch, read from the patch's code,
+    with what decided each."""
 
     knob: str
     before: str | None  # on | off | a granularity | None (unknown)
     after: str | None
-    how: str  # probed on the source file | probed on the hunks | inferred from text
+    how: str  # probed on the source file | probed on the hunks
     before_reason: str = ""
     after_reason: str = ""
     before_lines: tuple[str, ...] = ()
@@ -322,6 +324,62 @@ class KnobChange:
     @property
     def changed(self) -> bool:
         return self.before is not None and self.after is not None and self.before != self.after
+
+
+@dataclass(frozen=True)
+class Claim:
+    """What the mail's words say a knob becomes: a claim, shown as the
+    mail's words, never simulated, never a passed check."""
+
+    knob: str
+    before: str | None
+    after: str | None
+    quote: str  # the sentence that says it
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class KnobSetting:
+    """A knob's value at the start of a scenario run, and where it came from."""
+
+    knob: str
+    value: str
+    source: str  # pre-image (probed on the patch's own pre-image) | scenario default (the tree it reproduces)
+
+
+class Better(str, Enum):
+    """Which way of a metric is better, as its scenario declares it."""
+
+    LOWER = "lower"
+    HIGHER = "higher"
+    NEITHER = "neither"  # context: shown, never judged
+
+
+class Change(str, Enum):
+    IMPROVED = "improved"
+    REGRESSED = "regressed"
+    UNCHANGED = "unchanged"  # equal, or within the metric's tolerance
+    MOVED = "moved"  # a metric with no better direction changed
+    NOT_COMPARABLE = "not comparable"
+
+
+class Outcome(str, Enum):
+    """What a scenario run shows the patch doing, direction-aware."""
+
+    IMPROVES = "improves"  # some metric better or a finding gone; nothing worse, no new finding
+    REGRESSES = "regresses"  # some metric worse or a new finding; nothing better
+    MIXED = "mixed"  # both
+    NO_DIFFERENCE = "no difference"
+
+
+@dataclass(frozen=True)
+class MetricDelta:
+    metric: str
+    before: int | float | str  # a number, or words ("never within 30 s")
+    after: int | float | str
+    better: Better
+    change: Change
+    help: str = ""
 
 
 @dataclass(frozen=True)
@@ -342,8 +400,8 @@ class ScenarioRun:
 
     scenario: str
     settings: tuple[str, ...]  # "knob: before -> after"
-    mode: str  # seeded | exhaustive
-    metrics: tuple[tuple[str, str, str], ...]  # (metric, before, after)
+    mode: str  # seeded | random | pct | exhaustive
+    metrics: tuple[MetricDelta, ...]
     findings_before: tuple[str, ...] = ()
     findings_after: tuple[str, ...] = ()
     # (virtual ms, workers alive, running, work queued) at each change, thinned
@@ -353,17 +411,32 @@ class ScenarioRun:
     events_before: tuple[tuple[float, str], ...] = ()
     events_after: tuple[tuple[float, str], ...] = ()
     details: tuple[FindingDetail, ...] = ()
+    outcome: Outcome = Outcome.NO_DIFFERENCE
+    metrics_from: str = ""  # which schedules the metrics and findings come from
+    base: tuple[KnobSetting, ...] = ()  # every knob at the start of the "before" run
+
+    @property
+    def new_findings(self) -> tuple[str, ...]:
+        """Findings after the patch that were not there before: the patch introduces them."""
+        return tuple(f for f in self.findings_after if f not in self.findings_before)
+
+    @property
+    def fixed_findings(self) -> tuple[str, ...]:
+        return tuple(f for f in self.findings_before if f not in self.findings_after)
 
 
 @dataclass(frozen=True)
 class Behaviour:
-    """What the patch changes in io-wq's behaviour, as far as the model covers it."""
+    """What the patch changes in io-wq's behaviour, as far as the model
+    covers it: knobs read from code (evidence) and what the mail says
+    (claims), kept apart."""
 
-    images: str  # source file | hunks | text only | none
+    images: str  # source file | hunks | quoted patch | none
     knobs: tuple[KnobChange, ...]
     runs: tuple[ScenarioRun, ...] = ()
     touching: tuple[str, ...] = ()  # scenarios exercising the touched symbols
     summary: str = ""
+    claims: tuple[Claim, ...] = ()
 
 
 # ------------------------------------------------------------------ kernel tree
@@ -538,12 +611,14 @@ class PlacedComment:
 
 @dataclass(frozen=True)
 class Headline:
-    """A scenario's headline delta: the first thing that differs."""
+    """A scenario's headline delta: a regression first (new findings, then
+    a metric that got worse), else an improvement, else no difference."""
 
     scenario: str
-    what: str  # metric name, or "findings"
+    what: str  # metric name, "findings", or "no difference"
     before: str
     after: str
+    change: Change = Change.UNCHANGED
 
 
 @dataclass(frozen=True)

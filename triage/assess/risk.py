@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from triage.model import Analysis, Hunk, Message, RiskFactor
+from triage.model import Change, Analysis, Hunk, Message, RiskFactor
 
 # lines that take or drop a lock, order memory or touch reference counts:
 # where a backport most often goes wrong
@@ -58,10 +58,18 @@ def risk_factors(a: Analysis) -> tuple[RiskFactor, ...]:
                 out.append(RiskFactor("recovered diff", 1, f"rebuilt from flattened text, confidence "
                                                            f"{r.confidence:.2f}: what is reviewed may differ"))
     if a.behaviour is not None:
-        races = [f for r in a.behaviour.runs for f in r.findings_after]
+        new = [f for r in a.behaviour.runs for f in r.new_findings]
+        races = [f for r in a.behaviour.runs for f in r.findings_after if f not in new]
+        if new:
+            out.append(RiskFactor("findings the patch introduces", 5, f"{len(new)} simulator finding(s) only "
+                                                                      "after the patch: " + new[0][:100]))
         if races:
             out.append(RiskFactor("findings after the patch", 3, f"{len(races)} simulator finding(s) remain: "
                                                                  + races[0][:100]))
+        worse = [f"{r.scenario}: {d.metric} {d.before} -> {d.after}" for r in a.behaviour.runs for d in r.metrics
+                 if d.change is Change.REGRESSED]
+        if worse:
+            out.append(RiskFactor("simulated regression", 3, "; ".join(worse[:3])))
     if a.tree is not None:
         work = [b.branch for b in a.tree.branches if b.verdict == "needs backport work"]
         if work:

@@ -8,7 +8,7 @@ evidence is missing (no tree, no diff, no model), never turned into a pass.
 from __future__ import annotations
 
 from triage.assess.risk import changed_lines, own_functions, own_hunks, risk_factors
-from triage.model import Analysis, Assessment, RuleCheck
+from triage.model import Analysis, Assessment, Change, RuleCheck
 
 MAX_LINES = 100  # "It cannot be bigger than 100 lines, with context."
 SMALL_CHANGE = 20  # changed lines below which a one-function fix reads as "obviously correct"
@@ -77,22 +77,38 @@ def stable_tag(a: Analysis) -> RuleCheck:
 
 
 def real_bug(a: Analysis) -> RuleCheck:
+    """Passes only on a simulated improvement from the patch's own code with
+    nothing worse and no new finding; a regression fails with its reason;
+    what the mail says is a claim and decides nothing."""
     b = a.behaviour
+    rule = "fixes a real bug"
     if b is None:
-        return RuleCheck("fixes a real bug", "unknown", "behaviour not analysed (--no-behaviour)")
+        return RuleCheck(rule, "unknown", "behaviour not analysed (--no-behaviour)")
     if not b.runs:
-        return RuleCheck("fixes a real bug", "unknown", b.summary or "no behavioural model covers this change")
-    evidence = []
+        if b.claims:
+            said = "; ".join(f"{c.knob} {c.before or '?'} -> {c.after or '?'} (\"{c.quote[:120]}\")"
+                             for c in b.claims)
+            return RuleCheck(rule, "unknown", f"not simulated: the mail says {said}; a claim, not evidence")
+        return RuleCheck(rule, "unknown", b.summary or "no behavioural model covers this change")
+    better, worse = [], []
     for r in b.runs:
-        gone = [f for f in r.findings_before if f not in r.findings_after]
-        moved = [f"{name} {before} -> {after}" for name, before, after in r.metrics if before != after]
-        if gone:
-            evidence.append(f"{r.scenario}: {len(gone)} finding(s) before, not after")
-        if moved:
-            evidence.append(f"{r.scenario}: " + ", ".join(moved[:2]))
-    if evidence:
-        return RuleCheck("fixes a real bug", "pass", "simulated: " + "; ".join(evidence))
-    return RuleCheck("fixes a real bug", "unknown", "the scenarios show no difference before/after")
+        for f in r.new_findings:
+            worse.append(f"{r.scenario}: new finding after the patch: {f[:120]}")
+        if r.fixed_findings:
+            better.append(f"{r.scenario}: {len(r.fixed_findings)} finding(s) before, not after")
+        for d in r.metrics:
+            moved = f"{r.scenario}: {d.metric} {d.before} -> {d.after} ({d.better.value} is better)"
+            if d.change is Change.REGRESSED:
+                worse.append(moved)
+            elif d.change is Change.IMPROVED:
+                better.append(moved)
+    where = f"simulated from the patch's code (probed on the {b.images})"
+    if worse:
+        return RuleCheck(rule, "fail", f"{where}: worse: " + "; ".join(worse[:4])
+                         + (f"; better: {'; '.join(better[:2])}" if better else ""))
+    if better:
+        return RuleCheck(rule, "pass", f"{where}: " + "; ".join(better[:3]))
+    return RuleCheck(rule, "unknown", f"{where}: the scenarios show no difference before/after")
 
 
 def obviously_correct(a: Analysis) -> RuleCheck:
@@ -172,11 +188,18 @@ def blind_spots(a: Analysis) -> tuple[str, ...]:
         out.append("symbols from git's @@ section text only (unchecked): " + ", ".join(hinted))
     b = a.behaviour
     if b is not None:
-        if not any(k.changed for k in b.knobs):
+        if not any(k.changed for k in b.knobs) and not b.claims:
             out.append("no behavioural model covers this change")
-        inferred = [k.knob for k in b.knobs if k.how.startswith("inferred") or "completed from text" in k.how]
-        if inferred:
-            out.append("knob values inferred from the mail's words, not code: " + ", ".join(inferred))
+        unchecked = [c.knob for c in b.claims
+                     if not any(k.knob == c.knob and k.changed for k in b.knobs)]
+        if unchecked:
+            out.append("the mail's words claim a change of " + ", ".join(unchecked)
+                       + " that no code in this message shows: a claim, not simulated")
+        if b.runs:
+            defaults = sorted({s.knob for r in b.runs for s in r.base if s.source == "scenario default"})
+            if defaults:
+                out.append("knobs the pre-image does not decide, taken from each scenario's own tree: "
+                           + ", ".join(defaults))
     elif a.message.own_diffs:
         out.append("behaviour not analysed (--no-behaviour)")
     if any(c.evidence == "hunk" for c in a.symbols):

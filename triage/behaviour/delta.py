@@ -1,68 +1,94 @@
 """Patch -> knob values before and after -> scenarios -> simulated delta.
 
-The values come from the patch's own code (probes on the pre-image and its
-patched copy, or on the hunks' old and new sides) and, only where code
-cannot decide, from unambiguous words of the mail. Nothing here knows which
-patch it is looking at.
+The values come from the patch's own code only (probes on the pre-image and
+its patched copy, or on the hunks' old and new sides); what the mail's words
+say is kept apart as claims. Every scenario starts from the knobs the
+patch's pre-image decides. Nothing here knows which patch it is looking at.
 """
 
 from __future__ import annotations
 
 from triage.behaviour.infer import infer
 from triage.behaviour.probes import probe_all, view_of_file, view_of_fragment
-from triage.model import Behaviour, Diff, FindingDetail, KnobChange, Message, ScenarioRun, SymbolChange
+from triage.model import (Behaviour, Claim, Diff, FindingDetail, KnobChange, KnobSetting, Message, ScenarioRun,
+                          SymbolChange)
 from triage.sim import scenarios as registry
+from triage.sim.knobs import KNOBS
 from triage.sim.simulate import simulate
 
 
 def behaviour_of(message: Message, symbols: tuple[SymbolChange, ...], images: dict[str, tuple[str, str]],
                  run_scenarios: bool = True) -> Behaviour:
-    """images: path -> (pre-image, post-image) where the --source file applied."""
+    """images: path -> (pre-image, post-image) where the --source file applied.
+
+    Knob values come from code only. What the mail's words say is kept as
+    claims beside them: never simulated, never used to pass a check. Only a
+    message with a diff of its own is simulated; a reply that quotes the
+    patch gets the quoted code's knobs, and the patch's own message (its
+    page, when it is in the input) carries the runs."""
     before, after, images_used = _probe(message, symbols, images)
-    inferred = infer(message)
-    knobs: list[KnobChange] = []
-    for knob in before:
-        b, a = before[knob], after[knob]
-        how = f"probed on the {images_used}"
-        if (b.value is None or a.value is None) and knob in inferred:
-            ib, ia = inferred[knob]
-            if b.value is None:
-                b = ib
-            if a.value is None:
-                a = ia
-            how = "inferred from text" if images_used == "none" else f"probed on the {images_used}, completed from text"
-        knobs.append(KnobChange(knob, b.value, a.value, how, b.reason, a.reason, b.lines, a.lines))
+    knobs = tuple(KnobChange(knob, before[knob].value, after[knob].value, f"probed on the {images_used}",
+                             before[knob].reason, after[knob].reason, before[knob].lines, after[knob].lines)
+                  for knob in before)
+    claims = tuple(Claim(knob, b.value, a.value, a.lines[0] if a.lines else (b.lines[0] if b.lines else ""),
+                         a.reason.removeprefix("inferred from text: ").removeprefix("inferred from text"))
+                   for knob, (b, a) in infer(message).items())
     changed = [k for k in knobs if k.changed]
     runs: list[ScenarioRun] = []
     done: set[str] = set()
-    if run_scenarios:
+    if run_scenarios and images_used in ("source file", "hunks"):
+        decided = _decided(knobs)
         for scenario in registry.REGISTRY.values():
             shown = [k for k in changed if k.knob in scenario.knobs_shown]
             if shown:
-                runs.append(_run(scenario.name, shown))
+                runs.append(_run(scenario.name, shown, decided))
                 done.add(scenario.name)
     touched = {c.symbol for c in symbols} | {p.name for p in message.prose_symbols}
     touching = tuple(s.name for s in registry.REGISTRY.values()
                      if s.name not in done and touched & set(s.symbols))
+    return Behaviour(images_used, knobs, tuple(runs), touching, _summary(changed, claims, images_used), claims)
+
+
+def _summary(changed: list[KnobChange], claims: tuple[Claim, ...], images_used: str) -> str:
+    if changed and images_used == "quoted patch":
+        return ("the quoted patch changes " + ", ".join(f"{k.knob} ({k.before} -> {k.after})" for k in changed)
+                + "; not simulated here: the patch's own message carries the runs")
     if changed:
-        summary = "changes " + ", ".join(f"{k.knob} ({k.before} -> {k.after})" for k in changed)
-    else:
-        summary = "no behavioural model covers this change"
-    return Behaviour(images_used if images_used != "none" else ("text only" if any(k.how.startswith("inferred")
-                                                                          for k in knobs) else "none"),
-                     tuple(knobs), tuple(runs), touching, summary)
+        return "changes " + ", ".join(f"{k.knob} ({k.before} -> {k.after})" for k in changed)
+    if claims:
+        return (("" if images_used == "none" else "the code in view decides no change; ")
+                + "the mail's words say it changes " + ", ".join(c.knob for c in claims)
+                + " (a claim, not simulated)")
+    return "no behavioural model covers this change"
+
+
+def _value(value: str):
+    return {"on": True, "off": False}.get(value, value)
+
+
+def _shown(value) -> str:
+    return "on" if value is True else "off" if value is False else str(value)
+
+
+def _decided(knobs: tuple[KnobChange, ...]) -> dict:
+    """Every knob the patch's pre-image decides: the scenarios' starting
+    point. The knobs it cannot decide stay at each scenario's own tree."""
+    return {k.knob: _value(k.before) for k in knobs if k.before is not None}
 
 
 def _probe(message: Message, symbols, images: dict[str, tuple[str, str]]):
-    """Probe results before and after, and what they were read from."""
+    """Probe results before and after, and what they were read from: the
+    whole pre-image and its patched copy, else the own diff's hunks, else
+    (a reply) the quoted patch's hunks."""
     diffs = [d for d in message.diffs if any(f.path.endswith(".c") for f in d.files)]
-    own = [d for d in diffs if not d.quoted] or diffs
+    own = [d for d in diffs if not d.quoted]
     whole = next((images[f.path] for d in own for f in d.files if f.path in images), None)
     if whole is not None:
         return probe_all(view_of_file(whole[0])), probe_all(view_of_file(whole[1])), "source file"
-    if own:
-        old, new = _fragments(own[0], symbols, message.diffs.index(own[0]))
-        return probe_all(old), probe_all(new), "hunks"
+    chosen = own or diffs
+    if chosen:
+        old, new = _fragments(chosen[0], symbols, message.diffs.index(chosen[0]))
+        return probe_all(old), probe_all(new), "hunks" if own else "quoted patch"
     unknown = probe_all(view_of_file(""))
     return unknown, unknown, "none"
 
@@ -86,29 +112,20 @@ def _fragments(diff: Diff, symbols, d_index: int):
             view_of_fragment("hunk-new", new_pieces, "\n".join(new_text), new_no))
 
 
-def _value(knob: str, value: str):
-    return {"on": True, "off": False}.get(value, value)
-
-
-def _run(name: str, changes: list[KnobChange]) -> ScenarioRun:
-    comparison = simulate(name, before={k.knob: _value(k.knob, k.before) for k in changes},
-                          after={k.knob: _value(k.knob, k.after) for k in changes})
-    b, a = comparison.before.result.metrics, comparison.after.result.metrics
-    metrics = [(m, str(b.get(m, "-")), str(a.get(m, "-"))) for m in dict.fromkeys(list(b) + list(a))]
-
-    def findings(variant):
-        found = {f.key: f for f in variant.result.findings}
-        if variant.exploration is not None:
-            found.update(variant.exploration.findings)
-        return sorted(found.values(), key=lambda f: f.message)
-
-    before, after = findings(comparison.before), findings(comparison.after)
+def _run(name: str, changes: list[KnobChange], decided: dict) -> ScenarioRun:
+    scenario = registry.REGISTRY[name]
+    base = scenario.base.with_(**decided)
+    comparison = simulate(name, base=base, after={k.knob: _value(k.after) for k in changes})
+    start = tuple(KnobSetting(info.name, _shown(getattr(base, info.name)),
+                              "pre-image" if info.name in decided else "scenario default") for info in KNOBS)
+    before, after = comparison.before.findings, comparison.after.findings
     details = tuple(FindingDetail(side, f.kind, f.message, tuple(str(s) for s in f.sites), tuple(f.schedule))
                     for side, found in (("before", before), ("after", after)) for f in found)
     return ScenarioRun(name, tuple(f"{k.knob}: {k.before} -> {k.after}" for k in changes), comparison.mode,
-                       tuple(metrics), tuple(f.message for f in before), tuple(f.message for f in after),
+                       comparison.deltas, tuple(f.message for f in before), tuple(f.message for f in after),
                        _thin(comparison.before.result.timeline), _thin(comparison.after.result.timeline),
-                       _events(comparison.before.result.events), _events(comparison.after.result.events), details)
+                       _events(comparison.before.result.events), _events(comparison.after.result.events), details,
+                       comparison.outcome, comparison.before.metrics_from, start)
 
 
 TIMELINE_POINTS = 240

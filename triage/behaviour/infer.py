@@ -25,11 +25,19 @@ class _Text:
         self.texts = texts
 
     def search(self, pattern: str):
+        """The first statement that names the mechanism and does not speak
+        against it ("I do not think we should add X, please drop it" is no
+        claim that the patch adds X)."""
         for text in self.texts:
-            m = re.search(pattern, text)
-            if m:
-                return _Found(text, m)
+            for m in re.finditer(pattern, text):
+                found = _Found(text, m)
+                if not _AGAINST.search(found.quote()):
+                    return found
         return None
+
+
+_AGAINST = re.compile(r"\b(?:not|never|no longer|drop|revert(?:s|ed)?|nak(?:ed)?|against|wrong|broken)\b|n't\b",
+                      re.IGNORECASE)
 
 
 class _Found:

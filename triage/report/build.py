@@ -11,7 +11,7 @@ from pathlib import PurePath
 
 from triage import __version__
 from triage.assess.rules import assess
-from triage.model import (Analysis, Diff, Headline, Hunk, InputProblem, InputResult, Message, PatchReport,
+from triage.model import (Analysis, Change, Diff, Headline, Hunk, InputProblem, InputResult, Message, PatchReport,
                           PlacedComment, Report, ScenarioRun, ThreadMessage)
 
 SLUG_MAX = 60
@@ -152,14 +152,23 @@ def shown_diffs(m: Message) -> list[tuple[int, Diff]]:
 
 
 def headline(run: ScenarioRun) -> Headline:
-    """The first thing a run shows changing: its findings when their number
-    differs, else the first metric (scenarios list their key metric first)."""
-    if len(run.findings_before) != len(run.findings_after):
-        return Headline(run.scenario, "findings", str(len(run.findings_before)), str(len(run.findings_after)))
-    for name, before, after in run.metrics:
-        if before != after:
-            return Headline(run.scenario, name, before, after)
-    return Headline(run.scenario, "no difference", "", "")
+    """What a run shows, direction-aware: a regression first (findings the
+    patch introduces, then a metric that got worse), else an improvement
+    (findings gone, then a metric that got better; scenarios list their key
+    metric first), else no difference."""
+    findings = (str(len(run.findings_before)), str(len(run.findings_after)))
+    if run.new_findings:
+        return Headline(run.scenario, "findings", *findings, Change.REGRESSED)
+    worse = [d for d in run.metrics if d.change is Change.REGRESSED]
+    if worse:
+        return Headline(run.scenario, worse[0].metric, str(worse[0].before), str(worse[0].after), Change.REGRESSED)
+    if run.fixed_findings:
+        return Headline(run.scenario, "findings", *findings, Change.IMPROVED)
+    better = [d for d in run.metrics if d.change is Change.IMPROVED]
+    if better:
+        return Headline(run.scenario, better[0].metric, str(better[0].before), str(better[0].after),
+                        Change.IMPROVED)
+    return Headline(run.scenario, "no difference", "", "", Change.UNCHANGED)
 
 
 # ------------------------------------------------------------- file names

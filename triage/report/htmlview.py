@@ -12,7 +12,8 @@ import itertools
 from datetime import datetime, timezone
 from urllib.parse import quote
 
-from triage.model import BranchFacts, PatchReport, Report, ScenarioRun
+from triage.model import BranchFacts, Change, Outcome, PatchReport, Report, ScenarioRun
+from triage.report import words
 from triage.report.build import on_hunk, shown_diffs
 from triage.report.textview import _EVIDENCE, _KNOB_STATE, _facts
 
@@ -79,8 +80,7 @@ def index_row(p: PatchReport) -> dict:
     author = m.author.name or m.author.email if m.author else ""
     branches = [{"text": f"{b.branch}: {b.verdict}", "cls": VERDICT_CLASS.get(b.verdict, "unknown")}
                 for b in (p.analysis.tree.branches if p.analysis.tree else ()) if not b.mainline]
-    scenarios = [f"{h.scenario}: {h.what} {h.before} → {h.after}" if h.before or h.after else
-                 f"{h.scenario}: {h.what}" for h in p.headlines]
+    scenarios = [words.headline_text(h) for h in p.headlines]
     verdict_rank = VERDICT_ORDER.index(a.verdict) if a.verdict in VERDICT_ORDER else len(VERDICT_ORDER)
     return {
         "href": p.page, "subject": subject, "date": m.date or "", "author": author,
@@ -203,14 +203,26 @@ def _behaviour(b) -> dict:
               "changed": k.changed, "before_reason": k.before_reason, "after_reason": k.after_reason,
               "before_lines": list(k.before_lines[:3]), "after_lines": list(k.after_lines[:3])}
              for k in b.knobs if k.before is not None or k.after is not None]
-    return {"images": b.images, "summary": b.summary, "knobs": knobs, "runs": [_run(r) for r in b.runs],
-            "touching": ", ".join(b.touching)}
+    return {"origin": words.origin_text(b.images), "summary": b.summary, "knobs": knobs,
+            "runs": [_run(r) for r in b.runs], "touching": ", ".join(b.touching),
+            "claims": [{"knob": c.knob, "before": c.before or "?", "after": c.after or "?", "quote": c.quote}
+                       for c in b.claims]}
+
+
+CHANGE_CLASS = {Change.IMPROVED: "better", Change.REGRESSED: "worse", Change.MOVED: "changed"}
+OUTCOME_CLASS = {Outcome.IMPROVES: "done", Outcome.REGRESSES: "act", Outcome.MIXED: "act",
+                 Outcome.NO_DIFFERENCE: "quiet"}
 
 
 def _run(r: ScenarioRun) -> dict:
     return {
         "scenario": r.scenario, "mode": r.mode, "settings": list(r.settings),
-        "metrics": [{"name": n, "before": bv, "after": av, "changed": bv != av} for n, bv, av in r.metrics],
+        "outcome": words.OUTCOME_WORD[r.outcome], "outcome_cls": OUTCOME_CLASS[r.outcome],
+        "metrics_from": r.metrics_from,
+        "start": [{"knob": k.knob, "value": k.value, "source": k.source} for k in r.base],
+        "metrics": [{"name": d.metric, "before": d.before, "after": d.after, "better": d.better.value,
+                     "change": words.CHANGE_WORD[d.change], "cls": CHANGE_CLASS.get(d.change, ""), "help": d.help}
+                    for d in r.metrics],
         "svg": timeline_svg(r),
         "findings": [{"side": d.side, "kind": d.kind, "message": d.message, "sites": list(d.sites),
                       "schedule": compress_schedule(d.schedule)} for d in r.details]

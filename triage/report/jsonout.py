@@ -6,6 +6,7 @@ change (a field removed, renamed or retyped); adding a field is compatible.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import types
 import typing
@@ -13,11 +14,11 @@ import typing
 from triage import model
 
 SCHEMA_NAME = "iowq-triage.analysis"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: knob values from text moved to Behaviour.claims; runs carry direction-aware deltas
 # `triage report --format json`: the Report (patches with their analysis,
 # assessment, headlines and placed review comments). Versioned on its own.
 REPORT_SCHEMA_NAME = "iowq-triage.report"
-REPORT_SCHEMA_VERSION = 1
+REPORT_SCHEMA_VERSION = 2  # 2: knob values from text moved to Behaviour.claims; runs carry direction-aware deltas
 
 # Derived facts worth having in JSON without recomputing them.
 _DERIVED = {
@@ -27,10 +28,11 @@ _DERIVED = {
     model.Diff: ("quoted", "reconstructed"),
     model.Message: ("upstream",),
     model.Assessment: ("risk_total",),
+    model.ScenarioRun: ("new_findings", "fixed_findings"),
 }
 _DERIVED_TYPES = {"is_cover": bool, "added": int, "removed": int, "counts_check": bool,
                   "path": str, "quoted": bool, "reconstructed": bool, "upstream": str | None,
-                  "risk_total": int}
+                  "risk_total": int, "new_findings": tuple[str, ...], "fixed_findings": tuple[str, ...]}
 
 
 def to_data(value):
@@ -41,6 +43,8 @@ def to_data(value):
         return out
     if isinstance(value, (tuple, list)):
         return [to_data(v) for v in value]
+    if isinstance(value, enum.Enum):
+        return value.value
     return value
 
 
@@ -78,6 +82,8 @@ def json_schema(kind: str = "analysis") -> dict:
 
 
 def _schema_for(tp, defs: dict) -> dict:
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return {"enum": [m.value for m in tp]}
     if dataclasses.is_dataclass(tp):
         name = tp.__name__
         if name not in defs:

@@ -13,6 +13,7 @@ import textwrap
 from email.header import Header
 
 from triage.model import Hunk, PatchReport, Person
+from triage.report import words
 from triage.report.build import on_hunk, shown_diffs
 
 WIDTH = 72
@@ -231,7 +232,7 @@ def _findings(p: PatchReport, knobs: list, d_index: int, path: str, h_index: int
     for k in knobs:
         out += _wrap(f"It turns {k.knob} {k.before} -> {k.after}: {k.after_reason}.")
         for run in (r for r in a.behaviour.runs if any(s.startswith(k.knob + ":") for s in r.settings)):
-            out += _wrap(f"In the io-wq model ({run.scenario}, {run.mode}): {_moved(run)}.")
+            out += _wrap(f"In the io-wq model ({run.scenario}, {run.mode}): {words.moved_text(run)}.")
     for d in a.layouts:
         if any(c.symbol == d.symbol for c in changes):
             before = {f.profile: f for f in d.before}
@@ -249,15 +250,6 @@ def _findings(p: PatchReport, knobs: list, d_index: int, path: str, h_index: int
     for c in h.comments:
         out += _wrap(f"{c.author or 'A reviewer'} commented on this hunk in the quoted thread.")
     return out
-
-
-def _moved(run) -> str:
-    """The first three metrics that move, and the findings when any."""
-    moved = [f"{n} {bv} -> {av}" for n, bv, av in run.metrics if bv != av][:3]
-    line = ", ".join(moved) or "no metric moves"
-    if run.findings_before or run.findings_after:
-        line += f"; findings {len(run.findings_before)} -> {len(run.findings_after)}"
-    return line
 
 
 _EVIDENCE_SHORT = {"pre-image": "checked on the whole file", "hunk": "from the hunk's own lines",
@@ -279,7 +271,12 @@ def _summary(p: PatchReport, shown_in_hunks: bool) -> list[str]:
             if k.changed:
                 out += _wrap(f"{k.knob}: {k.before} -> {k.after} ({k.how}).", "  - ", "    ")
         for run in b.runs:
-            out += _wrap(f"{run.scenario} ({run.mode}): {_moved(run)}.", "  - ", "    ")
+            out += _wrap(f"{run.scenario} ({run.mode}): {words.moved_text(run)}.", "  - ", "    ")
+    if b is not None and b.claims and not b.runs:
+        out.append("")
+        out += _wrap("Not simulated (no code of its own decides it):")
+        for c in b.claims:
+            out += _wrap(words.claim_text(c) + ".", "  - ", "    ")
     out.append("")
     if a.tree is None:
         out += _wrap("Stable branches: not checked (no kernel tree was given).")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from triage.report import words
 from triage.sim.engine import Finding
 from triage.sim.knobs import KNOBS
 from triage.sim.scenarios import REGISTRY
@@ -19,38 +20,29 @@ def knobs_view() -> list[dict]:
 
 
 def comparison_view(c: Comparison) -> dict:
-    names = list(dict.fromkeys(list(c.before.result.metrics) + list(c.after.result.metrics)))
-    rows = [{"name": n, "before": _fmt(c.before.result.metrics.get(n, "-")),
-             "after": _fmt(c.after.result.metrics.get(n, "-")), "help": c.scenario.metric_help.get(n, "")}
-            for n in names]
-    if c.before.exploration is not None:
-        def distinct(v):
-            keys = {f.key for f in v.result.findings} | set(v.exploration.findings)
-            return str(len(keys))
-        rows.append({"name": f"findings over all {c.mode} schedules", "before": distinct(c.before),
-                     "after": distinct(c.after), "help": "distinct races/violations, seeded run included"})
+    rows = [{"name": d.metric, "before": d.before, "after": d.after, "better": d.better.value,
+             "change": words.CHANGE_WORD[d.change], "help": d.help} for d in c.deltas]
     return {
         "name": c.scenario.name,
         "description": c.scenario.description,
         "mode": c.mode,
         "knobs": [{"name": k, "before": _fmt(b), "after": _fmt(a)} for k, (b, a) in c.changed_knobs.items()],
         "metrics": rows,
+        "metrics_from": c.before.metrics_from,
+        "outcome": words.OUTCOME_WORD[c.outcome],
         "variants": [_variant(v) for v in (c.before, c.after)],
     }
 
 
 def _variant(v) -> dict:
-    findings = list(v.result.findings)
     stats = None
     if v.exploration is not None:
         x = v.exploration
         stats = (f"{x.mode}: {x.schedules} schedules, {x.states} states"
                  + (f", {x.pruned} pruned by state hashing" if x.pruned else "")
                  + (" (truncated)" if x.truncated else ""))
-        seen = {f.key for f in findings}
-        findings += [f for f in x.findings.values() if f.key not in seen]
     return {"label": v.label, "steps": v.result.steps, "stats": stats,
-            "findings": [_finding(f) for f in findings]}
+            "findings": [_finding(f) for f in v.findings]}
 
 
 def _finding(f: Finding) -> dict:

@@ -4,6 +4,7 @@ the template prints is made here, so the template only loops and prints."""
 from __future__ import annotations
 
 from triage.model import Analysis, InputResult, Message, SymbolChange
+from triage.report import words
 from triage.report.build import on_hunk
 
 _EVIDENCE = {
@@ -172,12 +173,14 @@ def _behaviour(b) -> dict:
         knobs.append({"line": line, "evidence": evidence})
     runs = []
     for r in b.runs:
-        rows = [f"{m:<34} {bv:<22} {av}" for m, bv, av in r.metrics]
+        rows = [f"{d.metric:<34} {d.before:<22} {d.after:<22} {words.CHANGE_WORD[d.change]}" for d in r.metrics]
         findings = [f"before: {f}" for f in r.findings_before] + [f"after: {f}" for f in r.findings_after]
+        start = ", ".join(f"{s.knob}={s.value}" for s in r.base if s.source == "pre-image") or "none"
         runs.append({"title": f"{r.scenario} ({r.mode}; " + "; ".join(r.settings) + ")", "rows": rows,
-                     "findings": findings})
-    return {"images": b.images, "summary": b.summary, "knobs": knobs, "runs": runs,
-            "touching": ", ".join(b.touching)}
+                     "findings": findings, "outcome": words.OUTCOME_WORD[r.outcome], "from": r.metrics_from,
+                     "start": start})
+    return {"origin": words.origin_text(b.images), "summary": b.summary, "knobs": knobs, "runs": runs,
+            "touching": ", ".join(b.touching), "claims": [words.claim_text(c) for c in b.claims]}
 
 
 def _tree(t) -> dict:

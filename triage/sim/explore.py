@@ -31,6 +31,7 @@ class Exploration:
     pruned: int = 0
     truncated: bool = False
     findings: dict = field(default_factory=dict)  # key -> shortest Finding
+    samples: list = field(default_factory=list)  # what `measure` said of each complete schedule
 
     def add(self, findings: list[Finding]) -> None:
         for f in findings:
@@ -39,8 +40,11 @@ class Exploration:
                 self.findings[f.key] = f
 
 
+Measure = Callable[[Engine], dict]  # the model's metrics at the end of one schedule
+
+
 def run_many(build: Build, schedules: int, seed: int = 0, pct: bool = False, until: float | None = None,
-             make_engine: Callable[[Strategy], Engine] | None = None) -> Exploration:
+             make_engine: Callable[[Strategy], Engine] | None = None, measure: Measure | None = None) -> Exploration:
     result = Exploration("pct" if pct else "random")
     for k in range(schedules):
         strategy = PCTStrategy(seed + k) if pct else RandomStrategy(seed + k)
@@ -50,6 +54,8 @@ def run_many(build: Build, schedules: int, seed: int = 0, pct: bool = False, unt
         result.schedules += 1
         result.states += engine.steps
         result.add(engine.findings)
+        if measure is not None:
+            result.samples.append(measure(engine))
     return result
 
 
@@ -93,7 +99,8 @@ def _independent(a, b) -> bool:
 
 
 def explore(build: Build, state_key: Callable[[Engine], Hashable] | None = None,
-            max_schedules: int = 200_000, until: float | None = None) -> Exploration:
+            max_schedules: int = 200_000, until: float | None = None,
+            measure: Measure | None = None) -> Exploration:
     result = Exploration("exhaustive")
     seen: set = set()
 
@@ -110,6 +117,8 @@ def explore(build: Build, state_key: Callable[[Engine], Hashable] | None = None,
         else:
             result.schedules += 1
             result.add(engine.findings)
+            if measure is not None:
+                result.samples.append(measure(engine))
             return
         result.add(engine.findings)
         if state_key is not None:
