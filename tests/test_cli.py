@@ -158,8 +158,9 @@ def test_simulate_json_has_metrics_timeline_and_findings():
     result = run("simulate", "worker-flags", "--format", "json")
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
-    rows = {m["name"]: (m["before"], m["after"]) for m in data["metrics"]}
-    assert rows["racy_flag_pairs"][1] == "0"
+    rows = {m["name"]: (m["before"], m["after"], m["better"], m["change"]) for m in data["metrics"]}
+    assert rows["racy_flag_pairs"] == (3, 0, "lower", "better")  # numbers as numbers, with the direction
+    assert data["outcome"] == "the patch improves this scenario"
     assert data["timeline"]["before"] and data["variants"][0]["findings"]
 
 
