@@ -179,7 +179,7 @@ def _analyze_one(path: str, source, profiles, behaviour: bool, tree=None) -> Inp
 
 def _read_input(path: str, repo) -> Document:
     """A file, or with a tree: a commit id or an A..B range (io-wq paths only)."""
-    if repo is None or Path(path).exists():
+    if repo is None or _exists(path):
         return read_path(path)
     from triage.tree.repo import safe_rev
     from triage.tree.stable import IOWQ_PATHS
@@ -197,6 +197,15 @@ def _read_input(path: str, repo) -> Document:
     if sha is None:
         raise InputError(path, f"no such file, and no such commit in {repo.path}")
     return read_bytes(repo.show(sha).encode(), path)
+
+
+def _exists(path: str) -> bool:
+    """A file by that name? A name the system cannot even look up (too
+    long, NUL byte) is no file: with a tree it may still be a revision."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return False
 
 
 def _pre_image_from_tree(repo, message: Message) -> tuple[str, str] | None:

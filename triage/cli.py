@@ -25,7 +25,7 @@ import typer
 
 from triage import __version__
 from triage.analysis import analyze as analyze_inputs
-from triage.errors import GitError, TriageError
+from triage.errors import GitError, InputError, TriageError
 from triage.outfile import write_atomic
 from triage.report import jsonout
 from triage.report.render import render
@@ -133,11 +133,20 @@ def report(
         from triage.report.reply import mbox, reply_text, reply_warnings
 
         sender = _git_identity()
-        replies = [reply_text(p, sender, built.tool) for p in built.patches]
+        replies, refused = [], 0
         for p in built.patches:
+            try:
+                replies.append(reply_text(p, sender, built.tool))
+            except InputError as exc:  # a header no mail can carry: this reply only
+                typer.echo(f"triage: {exc}", err=True)
+                refused = max(refused, exc.exit_code)
+                continue
             for warning in reply_warnings(p, sender):
                 typer.echo(f"triage: {p.input}: reply: {warning}", err=True)
-        _emit(replies[0] if len(replies) == 1 else mbox(replies), output, force)
+        if replies:
+            _emit(replies[0] if len(replies) == 1 else mbox(replies), output, force)
+        if refused:
+            _exit_for(results, at_least=refused)
     elif fmt is ReportFormat.json:
         _emit(jsonout.report_dumps(built), output, force)
     else:
@@ -160,14 +169,14 @@ def _git_identity():
     return Person(name, email) if email else None
 
 
-def _exit_for(results) -> None:
+def _exit_for(results, at_least: int = 0) -> None:
     """One line per failed input or damaged part, and the highest exit code."""
     for result in results:
         if result.error:
             typer.echo(f"triage: {result.source}: {result.error}", err=True)
         for problem in result.problems:
             typer.echo(f"triage: {result.source}: {problem}", err=True)
-    code = max((r.exit_code for r in results), default=0)
+    code = max([r.exit_code for r in results] + [at_least])
     if code:
         raise typer.Exit(code)
 

@@ -169,15 +169,16 @@ class _Builder:
         self.canon.append(kind + body)
         return True
 
-    def trim(self) -> None:
-        """The quoter cut the hunk short: keep what was quoted."""
+    def trim(self, note: str = "hunk trimmed by the quoter") -> None:
+        """The hunk ends early (the quoter cut it, or the diff is damaged):
+        keep what is there, with counts that match it."""
         m = self.head
         assert m is not None
         hint = f" {m.group('hint')}" if m.group("hint") else ""
         self.canon[self.head_pos] = (
             f"@@ -{m.group('os')},{self.old_seen} +{m.group('ns')},{self.new_seen} @@{hint}"
         )
-        self.note("hunk trimmed by the quoter")
+        self.note(note)
         self.old_left = self.new_left = 0
 
 
@@ -214,6 +215,10 @@ def _structured(lines: list[QLine], authors: list[str | None], k: int) -> tuple[
         if line.level > level:
             break
         text = line.text
+        if b.in_hunk and (text.startswith("diff --git ") or HUNK_HEAD.match(text)):
+            # the next file or hunk starts while this hunk still lacks lines:
+            # this hunk is short; say so for its own file and go on
+            _cut_short(b)
         if b.in_hunk:
             if level > 0 and _TRIM.match(text):
                 b.trim()
@@ -258,19 +263,26 @@ def _structured(lines: list[QLine], authors: list[str | None], k: int) -> tuple[
         consumed.add(i)
         i += 1
     if b.in_hunk:
-        if level > 0:
-            b.trim()
-        else:
-            m = b.head
-            b.errors.append(
-                f"{b.path}: hunk {b.hunk_index + 1} (@@ -{m.group('os')},{m.group('ol') or 1} "
-                f"+{m.group('ns')},{m.group('nl') or 1} @@) is truncated or garbled: "
-                f"{b.old_left} old and {b.new_left} new lines missing"
-            )
-            b.trim()
+        _cut_short(b)
     if not consumed:
         return None, k + 1
     return _finish(b, authors[k], consumed, comment_lines), max(i, k + 1)
+
+
+def _cut_short(b: _Builder) -> None:
+    """A hunk that ends before its header's counts: a quoter's trim inside a
+    reply, a damaged diff (reported, naming its own file and hunk) in the
+    mail's own text."""
+    if b.level == 0:
+        m = b.head
+        b.errors.append(
+            f"{b.path}: hunk {b.hunk_index + 1} (@@ -{m.group('os')},{m.group('ol') or 1} "
+            f"+{m.group('ns')},{m.group('nl') or 1} @@) is truncated or garbled: "
+            f"{b.old_left} old and {b.new_left} new lines missing"
+        )
+        b.trim("hunk shorter than its header says (reported as damaged)")
+    else:
+        b.trim()
 
 
 def _first_paragraph_end(lines: list[QLine], start: int, level: int) -> int:

@@ -7,9 +7,10 @@ unknown charset falls back to latin-1 with a warning instead of failing.
 
 from __future__ import annotations
 
+import codecs
 import email
 import re
-from email.header import decode_header, make_header
+from email.header import decode_header
 from email.message import Message as EmailMessage
 
 from triage.ingest.body import Envelope
@@ -43,37 +44,85 @@ def is_format_patch(data: bytes) -> bool:
     return bool(_FORMAT_PATCH.match(data))
 
 
-def header_text(msg: EmailMessage, name: str) -> str | None:
+# Codecs Python knows that are not charsets a mail may be written in: a
+# hostile Content-Type or encoded word naming them is an unknown charset.
+_NOT_CHARSETS = {"idna", "punycode", "undefined", "unicode_escape", "raw_unicode_escape", "unicode_internal",
+                 "base64_codec", "hex_codec", "quopri_codec", "uu_codec", "zlib_codec", "bz2_codec", "rot_13"}
+
+
+def text_codec(charset: str | None) -> str | None:
+    """The Python codec for a mail charset name, or None when unknown."""
+    if not charset:
+        return None
+    try:
+        info = codecs.lookup(charset.strip().lower())
+    except (LookupError, ValueError, UnicodeError):
+        return None
+    if info.name in _NOT_CHARSETS or not getattr(info, "_is_text_encoding", True):
+        return None
+    return info.name
+
+
+def _decode(data: bytes, charset: str | None, what: str, notes: list[str]) -> str:
+    """Bytes of a header or body in the declared charset; raw 8-bit text
+    (RFC 6532 UTF-8 headers, or no charset) as UTF-8; then latin-1, which
+    cannot fail, with a note."""
+    codec = text_codec(charset)
+    if charset and charset.lower() != "unknown-8bit" and codec is None:
+        notes.append(f"{what}: unknown charset {charset[:40]!r}, read as UTF-8 or latin-1")
+    for candidate in ([codec] if codec else []) + ["utf-8"]:
+        try:
+            return data.decode(candidate)
+        except (UnicodeError, LookupError):
+            continue
+    label = charset if charset and charset.lower() != "unknown-8bit" else "UTF-8"
+    notes.append(f"{what}: not valid {label[:40]}, read as latin-1")
+    return data.decode("latin-1")
+
+
+def header_text(msg: EmailMessage, name: str, notes: list[str] | None = None) -> str | None:
+    """A header's text: RFC 2047 encoded words decoded, raw 8-bit bytes read
+    as UTF-8 (RFC 6532; the compat32 parser hands them over as unknown-8bit)
+    before any fallback, white space folded."""
     raw = msg.get(name)
     if raw is None:
         return None
+    notes = notes if notes is not None else []
     try:
-        return " ".join(str(make_header(decode_header(str(raw)))).split())
+        chunks = decode_header(raw)
     except (UnicodeError, LookupError, ValueError, email.errors.HeaderParseError):
         return " ".join(str(raw).split())
+    text = "".join(chunk if isinstance(chunk, str) else _decode(chunk, charset, f"header {name}", notes)
+                   for chunk, charset in chunks)
+    return " ".join(text.split())
 
 
 def decode_part(part: EmailMessage) -> tuple[str, list[str]]:
     """Text of one MIME part: transfer encoding (quoted-printable, base64)
     and charset undone."""
-    warnings = []
+    warnings: list[str] = []
     payload = part.get_payload(decode=True)
     if payload is None:
         payload = str(part.get_payload()).encode("utf-8", "surrogateescape")
-    charset = part.get_content_charset() or "utf-8"
     try:
-        text = payload.decode(charset)
-    except LookupError:
-        warnings.append(f"unknown charset {charset!r}, read as latin-1")
+        charset = part.get_content_charset() or "utf-8"
+    except (ValueError, LookupError, UnicodeError):  # an RFC 2231 charset parameter with junk in it
+        charset = "utf-8"
+    codec = text_codec(charset)
+    if codec is None:
+        warnings.append(f"unknown charset {charset[:40]!r}, read as latin-1")
         text = payload.decode("latin-1")
-    except UnicodeDecodeError:
-        if charset.lower() in ("utf-8", "us-ascii", "ascii"):
-            # 8-bit mail declared as ascii/utf-8 but written in latin-1.
-            warnings.append(f"text is not valid {charset}, read as latin-1")
-            text = payload.decode("latin-1")
-        else:
-            warnings.append(f"text is not valid {charset}, undecodable bytes replaced")
-            text = payload.decode(charset, errors="replace")
+    else:
+        try:
+            text = payload.decode(codec)
+        except UnicodeError:
+            if codec in ("utf-8", "ascii"):
+                # 8-bit mail declared as ascii/utf-8 but written in latin-1.
+                warnings.append(f"text is not valid {charset}, read as latin-1")
+                text = payload.decode("latin-1")
+            else:
+                warnings.append(f"text is not valid {charset}, undecodable bytes replaced")
+                text = payload.decode(codec, errors="replace")
     params = {k.lower(): v.lower() for k, v in part.get_params() or [] if isinstance(v, str)}
     if params.get("format") == "flowed":
         text = _unstuff_flowed(text)
@@ -103,9 +152,10 @@ def body_text(msg: EmailMessage) -> tuple[str, list[str]]:
 
 
 def envelope(msg: EmailMessage, source: str, form: str) -> Envelope:
+    notes: list[str] = []
     date = parse_date(header_text(msg, "Date") or "")
-    subject_text = header_text(msg, "Subject")
-    from_text = header_text(msg, "From")
+    subject_text = header_text(msg, "Subject", notes)
+    from_text = header_text(msg, "From", notes)
     refs = header_text(msg, "References") or ""
     reply = header_text(msg, "In-Reply-To") or ""
     msgid = _MSGID.search(header_text(msg, "Message-ID") or header_text(msg, "Message-Id") or "")
@@ -119,8 +169,9 @@ def envelope(msg: EmailMessage, source: str, form: str) -> Envelope:
         message_id=msgid.group(1) if msgid else None,
         in_reply_to=reply_id.group(1) if reply_id else None,
         references=tuple(_MSGID.findall(refs)),
-        to=parse_people(header_text(msg, "To") or ""),
-        cc=parse_people(header_text(msg, "Cc") or ""),
+        to=parse_people(header_text(msg, "To", notes) or ""),
+        cc=parse_people(header_text(msg, "Cc", notes) or ""),
+        warnings=tuple(notes),
     )
 
 
@@ -129,7 +180,7 @@ def read_mail(data: bytes, source: str, form: str = "mail") -> tuple[Envelope, s
     env = envelope(msg, source, form)
     body, warnings = body_text(msg)
     if warnings:
-        env = Envelope(**{**env.__dict__, "warnings": tuple(warnings)})
+        env = Envelope(**{**env.__dict__, "warnings": env.warnings + tuple(warnings)})
     return env, body
 
 

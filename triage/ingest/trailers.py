@@ -49,9 +49,32 @@ _PREREQ = re.compile(rf"^(?P<ver>[^:]*?)\s*:\s*(?P<sha>{SHA})\s*:\s*(?P<subject>
 _VERSION_NOTE = re.compile(r"v?(\d+\.\d+)(?:\.\w+)?\s*(\+)?")
 
 
+MAX_WRAP = 3  # continuation lines a wrapped Fixes: subject may take
+
+
+def _open_subject(value: str) -> bool:
+    """`abc ("subject` that has not reached its closing `)` yet."""
+    return "(" in value and not value.rstrip().endswith(")")
+
+
+# A Fixes: subject is free text ("... Signed-off-by: ..." may stand in it):
+# a flattened line is not split inside it. It ends at the first `")` that is
+# followed by the line's end or by the next trailer key.
+_FIXES_SUBJECT = re.compile(rf'\bFixes\s*:\s*\S+\s*\(\s*".*?"\s*\)(?=\s*$|\s+(?:{_KEY_ALT})\s*:)',
+                            re.IGNORECASE)
+
+
 def split_flattened(line: str) -> list[str]:
     """One trailer per item, from a line that may hold several."""
-    return [p for p in _TRAILER_SPLIT.split(line) if p.strip()]
+    protected = [m.span() for m in _FIXES_SUBJECT.finditer(line)]
+    pieces, start = [], 0
+    for m in _TRAILER_SPLIT.finditer(line):
+        if any(a < m.start() < b for a, b in protected):
+            continue
+        pieces.append(line[start:m.start()])
+        start = m.end()
+    pieces.append(line[start:])
+    return [p for p in pieces if p.strip()]
 
 
 def parse_trailers(text: str, level: int = 0) -> tuple[Trailer, ...]:
@@ -67,9 +90,15 @@ def parse_trailers(text: str, level: int = 0) -> tuple[Trailer, ...]:
             value = match.group("value")
             # The format-patch "---" separator glued to the last trailer.
             value = re.sub(r"\s+---+$", "", value)
-            # A Fixes: subject wrapped onto the next line(s).
-            while key == "Fixes" and value.count('"') % 2 == 1 and i + 1 < len(lines):
+            # A Fixes: subject wrapped onto the next line(s): the value opened
+            # `("` and has not closed with `)`. A subject may hold any number
+            # of quotes (`("x"y")`), so quotes are not counted; the line end
+            # and the next trailer end it, and at most MAX_WRAP lines join.
+            wrapped = 0
+            while (key == "Fixes" and _open_subject(value) and i + 1 < len(lines) and wrapped < MAX_WRAP
+                   and lines[i + 1].strip() and not _TRAILER_LINE.match(lines[i + 1])):
                 i += 1
+                wrapped += 1
                 value = f"{value} {lines[i].strip()}"
             person = parse_person(value) if key.lower() in _PERSON_KEYS else None
             trailers.append(Trailer(key, value, person, level))

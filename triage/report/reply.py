@@ -12,6 +12,7 @@ import re
 import textwrap
 from email.header import Header
 
+from triage.errors import InputError
 from triage.model import Hunk, PatchReport, Person
 from triage.report import words
 from triage.report.build import on_hunk, shown_diffs
@@ -22,8 +23,37 @@ _LOCKING = re.compile(r"\b(?:spin_(?:un)?lock\w*|raw_spin_(?:un)?lock\w*|mutex_(
                       r"(?:set|clear|test)_bit|test_and_\w+_bit|atomic_\w+|smp_\w+|READ_ONCE|WRITE_ONCE|refcount_\w+)\b")
 
 
+HARD_LIMIT = 998  # RFC 5322 2.1.1: no line of a message may be longer
+
+
 def reply_text(p: PatchReport, sender: Person | None, tool: str) -> str:
-    return "\n".join(headers(p, sender)) + "\n\n" + "\n".join(body(p, tool)) + "\n"
+    """The reply as RFC 5322 text. Header fields are folded at white space
+    to WIDTH where they can be; a field that cannot be folded under the
+    998-character limit (a message-id is one unbreakable token) refuses the
+    reply with an InputError naming the input, rather than writing a mail
+    that mail software truncates or rejects."""
+    lines = []
+    for header in headers(p, sender):
+        for line in _refold(header):
+            if len(line) > HARD_LIMIT:
+                raise InputError(p.input, f"reply: the {header.split(':', 1)[0]} field holds a "
+                                          f"{len(line.strip())}-character token, which no mail header can carry "
+                                          f"({HARD_LIMIT} characters at most); no reply written")
+            lines.append(line)
+    return "\n".join(lines) + "\n\n" + "\n".join(body(p, tool)) + "\n"
+
+
+def _refold(header: str) -> list[str]:
+    """A header field's physical lines, each refolded at white space when
+    longer than WIDTH (a long address splits before its `<`)."""
+    out = []
+    for line in header.split("\n"):
+        if len(line) <= WIDTH:
+            out.append(line)
+            continue
+        out += textwrap.wrap(line, WIDTH, initial_indent="", subsequent_indent=" ", break_long_words=False,
+                             break_on_hyphens=False, drop_whitespace=True) or [line]
+    return out
 
 
 # ----------------------------------------------------------------- headers
@@ -61,8 +91,10 @@ def headers(p: PatchReport, sender: Person | None) -> list[str]:
 
 def _mailable(person: Person) -> bool:
     """Archives hide addresses (`axboe@...nel.dk`): such an address would
-    bounce, so it is left out rather than guessed."""
-    return bool(person.email) and not person.obfuscated and "..." not in person.email and "@" in person.email
+    bounce, so it is left out rather than guessed; so is one longer than
+    RFC 5321's 254 characters."""
+    return (bool(person.email) and not person.obfuscated and "..." not in person.email and "@" in person.email
+            and len(person.email) <= 254 and not any(c.isspace() for c in person.email))
 
 
 def _address(person: Person) -> str:
@@ -79,10 +111,12 @@ def _address(person: Person) -> str:
 def _header_line(key: str, value: str) -> str:
     """A header whose value may be long or non-ASCII: RFC 2047 encoded words
     for non-ASCII, folding at whitespace for length."""
-    if not value.isascii():
-        return f"{key}: " + Header(value, "utf-8", header_name=key, maxlinelen=WIDTH).encode(linesep="\n")
     lines = textwrap.wrap(f"{key}: {value}", WIDTH, subsequent_indent=" ", break_long_words=False,
                           break_on_hyphens=False)
+    if not value.isascii() or any(len(line) > WIDTH for line in lines):
+        # encoded words can split a word that white space cannot: a subject
+        # of one 5,000-character word still folds under the limit
+        return f"{key}: " + Header(value, "utf-8", header_name=key, maxlinelen=WIDTH).encode(linesep="\n")
     return "\n".join(lines)
 
 
