@@ -72,20 +72,7 @@ def simulate(name: str, before: dict | None = None, after: dict | None = None, s
              schedules: int | None = None, exhaustive: bool | None = None, pct: bool = False,
              horizon: float | None = None, base: Knobs | None = None) -> Comparison:
     """base: the knobs to start both sides from (the patch's pre-image);
-    None starts from the scenario's own tree with its before/after changes.
-
-    A run is a pure function of its arguments, so the comparison is kept for
-    the life of the process: a thread that quotes one patch in many
-    messages, or a batch of patches against the same tree, runs each
-    scenario configuration once."""
-    return _simulate(name, tuple(sorted((before or {}).items())), tuple(sorted((after or {}).items())), seed,
-                     schedules, exhaustive, pct, horizon, base)
-
-
-@functools.lru_cache(maxsize=128)
-def _simulate(name: str, before: tuple, after: tuple, seed: int, schedules: int | None, exhaustive: bool | None,
-              pct: bool, horizon: float | None, base: Knobs | None) -> Comparison:
-    before, after = dict(before), dict(after)
+    None starts from the scenario's own tree with its before/after changes."""
     scenario = scenarios.REGISTRY.get(name)
     if scenario is None:
         raise ScenarioError(name, "no such scenario; `triage scenarios` lists them")
@@ -93,27 +80,37 @@ def _simulate(name: str, before: tuple, after: tuple, seed: int, schedules: int 
         exhaustive = scenario.explore_by_default and not schedules
     mode = "exhaustive" if exhaustive else ("pct" if pct else "random") if schedules else "seeded"
     variants = []
-    for side, extra in (("before", before), ("after", after)):
+    for side, extra in (("before", before or {}), ("after", after or {})):
         knobs = knobs_for(scenario, side, extra, base)
-        result = scenarios.run(name, knobs, seed=seed, horizon=horizon)
-        exploration = None
-        if exhaustive:
-            exploration = scenarios.explore_scenario(name, knobs, seed=seed, horizon=horizon)
-        elif schedules:
-            exploration = scenarios.explore_scenario(name, knobs, seed=seed, schedules=schedules, pct=pct,
-                                                     horizon=horizon)
-        variants.append(_variant(scenario, side, knobs, result, exploration))
+        variants.append(Variant(side, knobs, *_side(name, knobs, seed, schedules, exhaustive, pct, horizon)))
     return Comparison(scenario, variants[0], variants[1], mode)
 
 
-def _variant(scenario: scenarios.Scenario, side: str, knobs: Knobs, result: scenarios.Result,
-             exploration: Exploration | None) -> Variant:
-    """Metrics and findings from the same schedules: the seeded run alone,
-    or every explored schedule (the seeded one among them), each metric at
-    its worst over them and the finding counts recomputed on the union."""
+@functools.lru_cache(maxsize=128)
+def _side(name: str, knobs: Knobs, seed: int, schedules: int | None, exhaustive: bool, pct: bool,
+          horizon: float | None) -> tuple:
+    """One side's runs: a pure function of its arguments, so it is kept for
+    the life of the process. A thread that quotes a patch many times, a
+    batch of patches against one tree, or a patch and its revert (the same
+    two configurations, swapped) run each configuration once."""
+    scenario = scenarios.REGISTRY[name]
+    result = scenarios.run(name, knobs, seed=seed, horizon=horizon)
+    exploration = None
+    if exhaustive:
+        exploration = scenarios.explore_scenario(name, knobs, seed=seed, horizon=horizon)
+    elif schedules:
+        exploration = scenarios.explore_scenario(name, knobs, seed=seed, schedules=schedules, pct=pct,
+                                                 horizon=horizon)
+    return (result, exploration) + _measured(scenario, result, exploration)
+
+
+def _measured(scenario: scenarios.Scenario, result: scenarios.Result, exploration: Exploration | None) -> tuple:
+    """(metrics, findings, where they come from), from the same schedules:
+    the seeded run alone, or every explored schedule (the seeded one among
+    them), each metric at its worst over them and the finding counts
+    recomputed on the union."""
     if exploration is None or not exploration.samples:
-        return Variant(side, knobs, result, exploration, dict(result.metrics), tuple(result.findings),
-                       "the seeded schedule")
+        return dict(result.metrics), tuple(result.findings), "the seeded schedule"
     found = {f.key: f for f in result.findings}
     for key, f in exploration.findings.items():
         found.setdefault(key, f)
@@ -124,4 +121,4 @@ def _variant(scenario: scenarios.Scenario, side: str, knobs: Knobs, result: scen
         metrics[m.name] = m.of_findings(findings) if m.of_findings else worst(m, [x.get(m.name) for x in samples])
     how = (f"{exploration.mode} exploration, {exploration.schedules} schedules and the seeded one: each metric "
            "at its worst over them, findings their union")
-    return Variant(side, knobs, result, exploration, metrics, findings, how)
+    return metrics, findings, how
