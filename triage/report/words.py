@@ -1,0 +1,51 @@
+"""Display words shared by the text, HTML and reply views, so that the
+three say the same thing the same way: direction-aware metric changes,
+headlines, and the mail's claims (always as the mail's words)."""
+
+from __future__ import annotations
+
+from triage.model import Change, Claim, Headline, MetricDelta, Outcome, ScenarioRun
+
+CHANGE_WORD = {Change.IMPROVED: "better", Change.REGRESSED: "worse", Change.MOVED: "changed",
+               Change.UNCHANGED: "", Change.NOT_COMPARABLE: "not comparable"}
+OUTCOME_WORD = {Outcome.IMPROVES: "the patch improves this scenario",
+                Outcome.REGRESSES: "the patch makes this scenario worse",
+                Outcome.MIXED: "the patch makes some of this scenario better and some worse",
+                Outcome.NO_DIFFERENCE: "no difference before/after"}
+
+
+def delta_text(d: MetricDelta) -> str:
+    """`workers_created 38 -> 9 (better; lower is better)`."""
+    word = CHANGE_WORD[d.change]
+    judged = f"{word}; {d.better.value} is better" if d.change in (Change.IMPROVED, Change.REGRESSED) else word
+    return f"{d.metric} {d.before} -> {d.after}" + (f" ({judged})" if judged else "")
+
+
+def headline_text(h: Headline) -> str:
+    if h.what == "no difference":
+        return f"{h.scenario}: no difference"
+    word = CHANGE_WORD.get(h.change, "")
+    return f"{h.scenario}: {h.what} {h.before} → {h.after}" + (f" ({word})" if word else "")
+
+
+def claim_text(c: Claim) -> str:
+    said = f"{c.knob} {c.before or '?'} -> {c.after or '?'}"
+    return f"the mail says {said}" + (f': "{c.quote}"' if c.quote else "")
+
+
+def moved_text(run: ScenarioRun, most: int = 3) -> str:
+    """A run in one line: the judged metrics that moved, then the findings."""
+    moved = [delta_text(d) for d in run.metrics if d.change in (Change.IMPROVED, Change.REGRESSED)][:most]
+    line = "; ".join(moved) or "no judged metric moves"
+    if run.new_findings:
+        line += f"; {len(run.new_findings)} finding(s) only after the patch"
+    if run.fixed_findings:
+        line += f"; {len(run.fixed_findings)} finding(s) gone after the patch"
+    return line
+
+
+def origin_text(images: str) -> str:
+    """Where a message's knob values were read: `Behaviour (...)`."""
+    return {"none": "no code in this message", "quoted patch": "knobs read from the quoted patch's hunks",
+            "hunks": "knobs read from the hunks", "source file": "knobs read from the whole pre-image and its "
+            "patched copy"}.get(images, f"knobs read from the {images}")
