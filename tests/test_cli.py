@@ -206,3 +206,7 @@ def test_probe_command():
     assert "82: bool do_kill = test_bit(IO_WQ_BIT_EXIT, &wq->state);" in result.stdout
     data = json.loads(run("probe", "--format", "json", str(fixture_path("iowq-forms/current.c"))).stdout)
     assert {d["knob"]: d["value"] for d in data}["worker_flags_atomic"] == "on"
+    markdown = run("probe", str(ROOT / "README.md"))  # its probe table names every knob: no evidence
+    assert (markdown.returncode, markdown.stdout) == (5, "")
+    assert markdown.stderr.endswith("README.md: not C source: no function definition in it\n")
+    assert markdown.stderr.count("\n") == 1

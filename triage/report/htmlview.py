@@ -209,7 +209,7 @@ def _behaviour(b) -> dict:
                        for c in b.claims]}
 
 
-CHANGE_CLASS = {Change.IMPROVED: "better", Change.REGRESSED: "worse", Change.MOVED: "changed"}
+CHANGE_CLASS = {Change.IMPROVED: "better", Change.REGRESSED: "worse", Change.MOVED: "moved"}
 OUTCOME_CLASS = {Outcome.IMPROVES: "done", Outcome.REGRESSES: "act", Outcome.MIXED: "act",
                  Outcome.NO_DIFFERENCE: "quiet"}
 
