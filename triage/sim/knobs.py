@@ -69,7 +69,8 @@ class Knobs:
             if info is None:
                 raise KeyError(f"unknown knob {name!r}")
             if value not in info.values:
-                raise ValueError(f"knob {name} takes {', '.join(map(str, info.values))}, not {value!r}")
+                shown = ", ".join({True: "on", False: "off"}.get(v, str(v)) for v in info.values)
+                raise ValueError(f"knob {name} takes {shown}, not {value!r}")
         return replace(self, **changes)
 
     def differences(self, other: "Knobs") -> dict[str, tuple]:
