@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 
 from triage.analysis import analyze_message
-from triage.diff.layout import layout, pahole, summary_lines
+from triage.diff.layout import layout
+from triage.diff.pahole import pahole, summary_lines
 from triage.diff.profiles import load_profiles
 from triage.errors import InputError, SourceError
 from triage.ingest import read_bytes

@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 
 import re
 
-from triage.diff import layout as struct_layout
+from triage.diff import pahole
 from triage.diff.profiles import TypeInfo, load_profiles
 from triage.diff.symbols import apply_hunks, indent_kept, map_file, map_hunk
 from triage.errors import DiffError, GitError, InputError, SourceError
@@ -103,8 +103,8 @@ def struct_layouts(message: Message, symbols: list[SymbolChange], images: dict[s
                              "give --source FILE (the pre-image) for the before/after layout")
                 continue
         deltas.append(LayoutDelta(change.symbol, "pre-image" if change.file in images else "hunk",
-                                  struct_layout.facts(before_text, change.symbol, profiles),
-                                  struct_layout.facts(after_text, change.symbol, profiles)))
+                                  pahole.facts(before_text, change.symbol, profiles),
+                                  pahole.facts(after_text, change.symbol, profiles)))
     for snippet in message.snippets:
         if snippet.kind not in ("struct", "union") or "(anonymous)" in snippet.name:
             continue
@@ -113,7 +113,7 @@ def struct_layouts(message: Message, symbols: list[SymbolChange], images: dict[s
                          "(level {}) not computed: the text cuts it (<snip>)".format(snippet.level))
             continue
         deltas.append(LayoutDelta(snippet.name, f"text (level {snippet.level}, {snippet.author or 'unknown'})",
-                                  (), struct_layout.facts(snippet.text, snippet.name, profiles)))
+                                  (), pahole.facts(snippet.text, snippet.name, profiles)))
     return tuple(deltas), notes
 
 

@@ -285,7 +285,7 @@ def layout(
     Example: triage layout io_uring/io-wq.c io_worker --config x86_64-lockdep
     """
     from triage.analysis import read_source
-    from triage.diff import layout as struct_layout
+    from triage.diff import layout as struct_layout, pahole
     from triage.diff.profiles import load_profiles
     from triage.errors import ScenarioError
 
@@ -298,7 +298,7 @@ def layout(
     label = struct if " " in struct.strip() else f"struct {struct.strip()}"
     for profile in chosen:
         lay = struct_layout.layout(text, label, table[profile], profile)
-        sys.stdout.write(f"/* {name}: {label}, profile {profile} */\n" + struct_layout.pahole(lay) + "\n")
+        sys.stdout.write(f"/* {name}: {label}, profile {profile} */\n" + pahole.pahole(lay) + "\n")
 
 
 @app.command()
