@@ -11,7 +11,6 @@ import pytest
 
 from triage.analysis import analyze_message
 from triage.assess.rules import assess
-from triage.behaviour.delta import behaviour_of
 from triage.behaviour.probes import probe_all, view_of_file
 from triage.ingest import read_bytes, read_path
 from triage.model import Change, Outcome

@@ -30,7 +30,7 @@ itself or nests deeper than MAX_NESTING.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from tree_sitter import Node
 

@@ -10,9 +10,9 @@ import random
 from dataclasses import dataclass, field
 from typing import Callable
 
-from triage.sim.engine import Engine, Finding, Park, RandomStrategy, Sleep, Strategy, Wake
+from triage.sim.engine import Engine, Finding, Park, RandomStrategy, Sleep, Strategy
 from triage.sim.explore import Exploration, explore, run_many
-from triage.sim.iowq import BOUND, UNBOUND, IoWq, Sample, Timing, Work
+from triage.sim.iowq import BOUND, IoWq, Sample, Work
 from triage.model import Better
 from triage.sim.knobs import KERNEL_6_9, KERNEL_6_16, KERNEL_6_18_21, Knobs
 from triage.sim.metrics import Metric
