@@ -210,3 +210,31 @@ def test_probe_command():
     assert (markdown.returncode, markdown.stdout) == (5, "")
     assert markdown.stderr.endswith("README.md: not C source: no function definition in it\n")
     assert markdown.stderr.count("\n") == 1
+
+
+def test_version_flag():
+    from triage import __version__
+
+    result = run("--version")
+    assert (result.returncode, result.stdout) == (0, __version__ + "\n")
+
+
+def test_branches_without_a_tree_is_a_usage_error(tmp_path):
+    env = {"GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(tmp_path), "TRIAGE_REPO": ""}
+    result = run("analyze", "--no-behaviour", "--branches", "linux-6.6.y", SEEDS[0], env_extra=env)
+    assert result.returncode == 2 and "--branches needs a kernel tree" in result.stderr
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o077, 0o600), (0o002, 0o664)])
+def test_output_files_get_the_users_umask(tmp_path, umask, mode):
+    from triage.outfile import write_atomic, write_files
+
+    old = os.umask(umask)
+    try:
+        write_atomic(tmp_path / "one.txt", "x")
+        write_files(tmp_path / "site", {"index.html": "<p>"})
+    finally:
+        os.umask(old)
+    assert (tmp_path / "one.txt").stat().st_mode & 0o777 == mode
+    assert (tmp_path / "site" / "index.html").stat().st_mode & 0o777 == mode

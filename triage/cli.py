@@ -35,6 +35,18 @@ app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Evidence for io-wq patch review and stable backport decisions.")
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                          help="Print the version and exit.")) -> None:
+    """Evidence for io-wq patch review and stable backport decisions."""
+
+
 class Format(str, Enum):
     text = "text"
     json = "json"
@@ -71,7 +83,7 @@ def analyze(
 
     Example: triage analyze --repo ~/linux --branches linux-6.6.y,linux-6.12.y v6.15-rc1..v6.15
     """
-    results = analyze_inputs(inputs, source, profiles, behaviour, _repo_path(repo), _branch_list(branches))
+    results = analyze_inputs(inputs, source, profiles, behaviour, *_tree_args(repo, branches))
     if fmt is Format.json:
         text = jsonout.dumps(results)
     else:
@@ -119,7 +131,7 @@ def report(
 
     if fmt is ReportFormat.html and not output:
         raise typer.BadParameter("--format html writes a directory: give -o DIR", param_hint="-o")
-    results = analyze_inputs(inputs, source, profiles, behaviour, _repo_path(repo), _branch_list(branches))
+    results = analyze_inputs(inputs, source, profiles, behaviour, *_tree_args(repo, branches))
     built = build_report(results)
     if fmt is ReportFormat.html:
         from triage.outfile import write_files
@@ -345,6 +357,16 @@ def _repo_path(given: Optional[str]) -> Optional[str]:
 
     proc = subprocess.run(["git", "config", "--get", "triage.repo"], capture_output=True, text=True, check=False)
     return os.path.expanduser(proc.stdout.strip()) if proc.returncode == 0 and proc.stdout.strip() else None
+
+
+def _tree_args(repo: Optional[str], branches: Optional[str]) -> tuple[Optional[str], Optional[list[str]]]:
+    """--repo (or its defaults) and --branches; branches without a tree
+    would be silently ignored, so they are a usage error."""
+    path = _repo_path(repo)
+    if branches and path is None:
+        raise typer.BadParameter("--branches needs a kernel tree: give --repo (or $TRIAGE_REPO, "
+                                 "git config triage.repo)", param_hint="--branches")
+    return path, _branch_list(branches)
 
 
 def _branch_list(given: Optional[str]) -> Optional[list[str]]:

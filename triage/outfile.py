@@ -27,6 +27,9 @@ def write_atomic(path: str | Path, text: str, force: bool = False) -> None:
     except OSError as exc:
         raise OutputError(str(target), f"cannot write: {exc.strerror or exc}") from None
     try:
+        # mkstemp creates 0600; the file a user publishes (a report under a
+        # web root) gets the mode any new file of theirs would get
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
@@ -36,6 +39,13 @@ def write_atomic(path: str | Path, text: str, force: bool = False) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    """The process umask (reading it means setting it: set it straight back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def write_files(directory: str | Path, files: dict[str, str], force: bool = False) -> None:
