@@ -238,3 +238,38 @@ def test_output_files_get_the_users_umask(tmp_path, umask, mode):
         os.umask(old)
     assert (tmp_path / "one.txt").stat().st_mode & 0o777 == mode
     assert (tmp_path / "site" / "index.html").stat().st_mode & 0o777 == mode
+
+
+@pytest.mark.parametrize("args, problem", [
+    (("--schedules", "5", "--exhaustive"), "give one of them"),
+    (("--schedules", "0"), "1 or more"),
+    (("--horizon", "-1"), "greater than 0"),
+    (("--pct",), "PCT schedules need --schedules N"),
+])
+def test_contradictory_or_negative_simulate_options_are_usage_errors(args, problem):
+    result = run("simulate", "exit-linked-chain", *args)
+    assert result.returncode == 2 and problem in " ".join(result.stderr.split()) and result.stdout == ""
+
+
+def test_branches_are_ordered_by_version_and_an_unknown_one_lists_the_known(tmp_path):
+    import subprocess as sp
+
+    from triage.errors import GitError
+    from triage.tree.repo import KernelRepo
+    from triage.tree.stable import branch_names
+
+    tree = tmp_path / "tree"
+    sp.run(["git", "init", "-q", "-b", "master", str(tree)], check=True)
+    sp.run(["git", "-C", str(tree), "-c", "user.name=T", "-c", "user.email=t@example.org", "commit", "-q",
+            "--allow-empty", "-m", "x"], check=True)
+    for b in ("linux-6.6.y", "linux-6.10.y", "linux-5.15.y", "linux-6.11.y"):
+        sp.run(["git", "-C", str(tree), "branch", b], check=True)
+    with KernelRepo(str(tree)) as repo:
+        mainline, names = branch_names(repo, None)
+        assert names == ["linux-5.15.y", "linux-6.6.y", "linux-6.10.y", "linux-6.11.y", "master"]
+        assert branch_names(repo, ["master", "linux-6.10.y", "linux-6.6.y"])[1] == ["linux-6.6.y", "linux-6.10.y",
+                                                                                    "master"]
+        with pytest.raises(GitError) as exc:
+            branch_names(repo, ["linux-6.12"])
+        assert exc.value.problem.endswith("its branches: linux-5.15.y, linux-6.6.y, linux-6.10.y, linux-6.11.y, "
+                                          "master")

@@ -244,10 +244,19 @@ def simulate(
     from triage.sim.knobs import parse_assignments
     from triage.sim.simulate import simulate as run_simulation
 
+    if schedules is not None and schedules < 1:
+        raise typer.BadParameter("takes a number of schedules, 1 or more", param_hint="--schedules")
+    if schedules and exhaustive:
+        raise typer.BadParameter("--schedules N runs N schedules, --exhaustive every one: give one of them",
+                                 param_hint="--schedules/--exhaustive")
+    if pct and not schedules:
+        raise typer.BadParameter("PCT schedules need --schedules N", param_hint="--pct")
+    if horizon is not None and not horizon > 0:
+        raise typer.BadParameter("takes virtual seconds greater than 0", param_hint="--horizon")
     try:
         changes = {"before": parse_assignments(before), "after": parse_assignments(after)}
     except (KeyError, ValueError) as exc:
-        raise ScenarioError("--before/--after", str(exc).strip("'\"")) from None
+        raise ScenarioError("--before/--after", str(exc.args[0])) from None  # str(KeyError) adds quotes
     comparison = run_simulation(scenario, changes["before"], changes["after"], seed=seed, schedules=schedules,
                                 exhaustive=exhaustive, pct=pct, horizon=horizon)
     if fmt is Format.json:

@@ -36,7 +36,7 @@ def branch_names(repo: KernelRepo, given: list[str] | None) -> tuple[str | None,
     if not given:
         configured = repo.config("triage.branches")
         given = [b for b in re.split(r"[\s,]+", configured or "") if b] or None
-    found = repo.branches()
+    found = sorted(repo.branches(), key=branch_order)
     mainline = next((b for b in found if b.rsplit("/", 1)[-1] in ("master", "main")), None)
     if given is None:
         if not found:
@@ -45,9 +45,21 @@ def branch_names(repo: KernelRepo, given: list[str] | None) -> tuple[str | None,
     for name in given:
         safe_rev(name)
         if repo.resolve(name) is None:
-            raise GitError(name, f"no such branch in {repo.path}")
+            known = ", ".join(found[:24]) + (f" and {len(found) - 24} more" if len(found) > 24 else "")
+            raise GitError(name, f"no such branch in {repo.path}" + (f"; its branches: {known}" if known
+                                                                     else "; it has no linux-X.Y.y branch"))
     named_mainline = next((b for b in given if b.rsplit("/", 1)[-1] in ("master", "main")), None)
-    return named_mainline or mainline, list(dict.fromkeys(given))
+    return named_mainline or mainline, sorted(dict.fromkeys(given), key=branch_order)
+
+
+def branch_order(name: str) -> tuple:
+    """Stable branches by version (5.15 before 6.6 before 6.10), then any
+    other name as given, mainline last."""
+    short = name.rsplit("/", 1)[-1]
+    m = re.fullmatch(r"linux-(\d+)\.(\d+)\.y", short)
+    if m:
+        return (0, int(m.group(1)), int(m.group(2)), name)
+    return (2 if short in ("master", "main") else 1, 0, 0, name)
 
 
 def posted_for_stable(message: Message) -> bool:
