@@ -424,6 +424,15 @@ class ScenarioRun:
     def fixed_findings(self) -> tuple[str, ...]:
         return tuple(f for f in self.findings_before if f not in self.findings_after)
 
+    @property
+    def improved(self) -> tuple[MetricDelta, ...]:
+        """Metrics that got better, in the scenario's order (key metric first)."""
+        return tuple(d for d in self.metrics if d.change is Change.IMPROVED)
+
+    @property
+    def regressed(self) -> tuple[MetricDelta, ...]:
+        return tuple(d for d in self.metrics if d.change is Change.REGRESSED)
+
 
 @dataclass(frozen=True)
 class Behaviour:

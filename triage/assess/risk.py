@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from triage.model import Change, Analysis, Hunk, Message, RiskFactor
+from triage.model import Analysis, Hunk, Message, RiskFactor
 
 # lines that take or drop a lock, order memory or touch reference counts:
 # where a backport most often goes wrong
@@ -66,8 +66,7 @@ def risk_factors(a: Analysis) -> tuple[RiskFactor, ...]:
         if races:
             out.append(RiskFactor("findings after the patch", 3, f"{len(races)} simulator finding(s) remain: "
                                                                  + races[0][:100]))
-        worse = [f"{r.scenario}: {d.metric} {d.before} -> {d.after}" for r in a.behaviour.runs for d in r.metrics
-                 if d.change is Change.REGRESSED]
+        worse = [f"{r.scenario}: {d.metric} {d.before} -> {d.after}" for r in a.behaviour.runs for d in r.regressed]
         if worse:
             out.append(RiskFactor("simulated regression", 3, "; ".join(worse[:3])))
     if a.tree is not None:

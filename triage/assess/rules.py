@@ -8,7 +8,7 @@ evidence is missing (no tree, no diff, no model), never turned into a pass.
 from __future__ import annotations
 
 from triage.assess.risk import changed_lines, own_functions, own_hunks, risk_factors
-from triage.model import Analysis, Assessment, Change, RuleCheck
+from triage.model import Analysis, Assessment, RuleCheck
 
 MAX_LINES = 100  # "It cannot be bigger than 100 lines, with context."
 SMALL_CHANGE = 20  # changed lines below which a one-function fix reads as "obviously correct"
@@ -96,12 +96,10 @@ def real_bug(a: Analysis) -> RuleCheck:
             worse.append(f"{r.scenario}: new finding after the patch: {f[:120]}")
         if r.fixed_findings:
             better.append(f"{r.scenario}: {len(r.fixed_findings)} finding(s) before, not after")
-        for d in r.metrics:
-            moved = f"{r.scenario}: {d.metric} {d.before} -> {d.after} ({d.better.value} is better)"
-            if d.change is Change.REGRESSED:
-                worse.append(moved)
-            elif d.change is Change.IMPROVED:
-                better.append(moved)
+        worse += [f"{r.scenario}: {d.metric} {d.before} -> {d.after} ({d.better.value} is better)"
+                  for d in r.regressed]
+        better += [f"{r.scenario}: {d.metric} {d.before} -> {d.after} ({d.better.value} is better)"
+                   for d in r.improved]
     where = f"simulated from the patch's code (probed on the {b.images})"
     if worse:
         return RuleCheck(rule, "fail", f"{where}: worse: " + "; ".join(worse[:4])

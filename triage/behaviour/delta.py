@@ -13,7 +13,7 @@ from triage.behaviour.probes import probe_all, view_of_file, view_of_fragment
 from triage.model import (Behaviour, Claim, Diff, FindingDetail, KnobChange, KnobSetting, Message, ScenarioRun,
                           SymbolChange)
 from triage.sim import scenarios as registry
-from triage.sim.knobs import KNOBS
+from triage.sim.knobs import KNOBS, as_word, from_word
 from triage.sim.simulate import simulate
 
 
@@ -30,9 +30,7 @@ def behaviour_of(message: Message, symbols: tuple[SymbolChange, ...], images: di
     knobs = tuple(KnobChange(knob, before[knob].value, after[knob].value, f"probed on the {images_used}",
                              before[knob].reason, after[knob].reason, before[knob].lines, after[knob].lines)
                   for knob in before)
-    claims = tuple(Claim(knob, b.value, a.value, a.lines[0] if a.lines else (b.lines[0] if b.lines else ""),
-                         a.reason.removeprefix("inferred from text: ").removeprefix("inferred from text"))
-                   for knob, (b, a) in infer(message).items())
+    claims = infer(message)
     changed = [k for k in knobs if k.changed]
     runs: list[ScenarioRun] = []
     done: set[str] = set()
@@ -62,18 +60,10 @@ def _summary(changed: list[KnobChange], claims: tuple[Claim, ...], images_used: 
     return "no behavioural model covers this change"
 
 
-def _value(value: str):
-    return {"on": True, "off": False}.get(value, value)
-
-
-def _shown(value) -> str:
-    return "on" if value is True else "off" if value is False else str(value)
-
-
 def _decided(knobs: tuple[KnobChange, ...]) -> dict:
     """Every knob the patch's pre-image decides: the scenarios' starting
     point. The knobs it cannot decide stay at each scenario's own tree."""
-    return {k.knob: _value(k.before) for k in knobs if k.before is not None}
+    return {k.knob: from_word(k.before) for k in knobs if k.before is not None}
 
 
 def _probe(message: Message, symbols, images: dict[str, tuple[str, str]]):
@@ -115,8 +105,8 @@ def _fragments(diff: Diff, symbols, d_index: int):
 def _run(name: str, changes: list[KnobChange], decided: dict) -> ScenarioRun:
     scenario = registry.REGISTRY[name]
     base = scenario.base.with_(**decided)
-    comparison = simulate(name, base=base, after={k.knob: _value(k.after) for k in changes})
-    start = tuple(KnobSetting(info.name, _shown(getattr(base, info.name)),
+    comparison = simulate(name, base=base, after={k.knob: from_word(k.after) for k in changes})
+    start = tuple(KnobSetting(info.name, as_word(getattr(base, info.name)),
                               "pre-image" if info.name in decided else "scenario default") for info in KNOBS)
     before, after = comparison.before.findings, comparison.after.findings
     details = tuple(FindingDetail(side, f.kind, f.message, tuple(str(s) for s in f.sites), tuple(f.schedule))

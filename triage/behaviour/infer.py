@@ -1,15 +1,14 @@
-"""Knob values from the words of a mail, when it has no code to probe (a
-cover-letter discussion, a quoted description) or the code in view cannot
-decide. Only statements that name the mechanism unambiguously count, and
-every value found here is marked as inferred from text.
+"""What the words of a mail say about a mechanism (a cover letter, a
+quoted description, a review): claims, shown beside the code's evidence and
+never used as evidence. Only statements that name the mechanism
+unambiguously, and do not speak against it, count.
 """
 
 from __future__ import annotations
 
 import re
 
-from triage.behaviour.probes import ProbeResult
-from triage.model import Message
+from triage.model import Claim, Message
 
 
 def _texts(message: Message) -> list[str]:
@@ -54,30 +53,24 @@ class _Found:
         return text[start:end].strip()
 
 
-def infer(message: Message) -> dict[str, tuple[ProbeResult, ProbeResult]]:
-    """knob -> (before, after) inferred from the text."""
+def infer(message: Message) -> tuple[Claim, ...]:
+    """What the mail's words say the patch does to each mechanism: claims,
+    with the sentence that says it (the sentence naming the new behaviour)."""
     flat = _Text(_texts(message))
-    out: dict[str, tuple[ProbeResult, ProbeResult]] = {}
+    out: list[Claim] = []
 
     # B: exit-on-idle is named by its state bit or its setter
     m = flat.search(r"IO_WQ_BIT_EXIT_ON_IDLE|io_wq_set_exit_on_idle|exit-on-idle mode")
     if m:
-        why = m.quote()
-        out["exit_on_idle"] = (
-            ProbeResult("exit_on_idle", "off", "inferred from text: the mail adds exit-on-idle", (why,)),
-            ProbeResult("exit_on_idle", "on", "inferred from text: an exit-on-idle state for io-wq", (why,)))
+        out.append(Claim("exit_on_idle", "off", "on", m.quote(), "an exit-on-idle state for io-wq"))
 
     # C: the exit bit re-checked for each item of the dependent link chain
     m = flat.search(r"IO_WQ_BIT_EXIT[^.]*?\b(?:each|every)\s+(?:iteration of the\s+)?(?:dependent|linked)[- ]"
                     r"(?:link\s+)?(?:loop|work item|item|chain)")
     if m:
         before = flat.search(r"outer work\s+run loop|re-checks IO_WQ_BIT_EXIT in its outer")
-        out["do_kill_granularity"] = (
-            ProbeResult("do_kill_granularity", "per_fetch" if before else None,
-                        "inferred from text: the base fix re-checks per fetched item" if before
-                        else "the text does not say where the check was", (before.quote(),) if before else ()),
-            ProbeResult("do_kill_granularity", "per_item", "inferred from text: re-check per dependent-link item",
-                        (m.quote(),)))
+        out.append(Claim("do_kill_granularity", "per_fetch" if before else None, "per_item", m.quote(),
+                         "re-check per dependent-link item"))
 
     # D: bitops on worker->flags, or IO_WORKER_F_* renumbered as bit numbers
     m = flat.search(r"\b(?:set_bit|test_bit|clear_bit)\(\)[^.]*worker->flags|worker->flags[^.]*\b(?:set_bit|test_bit)")
@@ -86,17 +79,11 @@ def infer(message: Message) -> dict[str, tuple[ProbeResult, ProbeResult]]:
                       for s in numbers)
     if m or bit_numbers:
         why = m.quote() if m else "IO_WORKER_F_* proposed as bit numbers 0.." + str(len(numbers[0].items) - 1)
-        out["worker_flags_atomic"] = (
-            ProbeResult("worker_flags_atomic", "off", "inferred from text: the mail converts plain flag updates",
-                        (why,)),
-            ProbeResult("worker_flags_atomic", "on", "inferred from text: bitops on worker->flags", (why,)))
+        out.append(Claim("worker_flags_atomic", "off", "on", why, "bitops on worker->flags"))
 
     # A: create_worker_cb checks for a free worker first
     m = flat.search(r"create_worker_cb\(?\)?[^.]*\b(?:check|activate|wake)[^.]*free worker|"
                     r"check(?:ing)? for (?:available|free) workers? in \w+")
     if m:
-        out["create_cb_tries_free_worker"] = (
-            ProbeResult("create_cb_tries_free_worker", "off", "inferred from text", (m.quote(),)),
-            ProbeResult("create_cb_tries_free_worker", "on", "inferred from text: check for a free worker first",
-                        (m.quote(),)))
-    return out
+        out.append(Claim("create_cb_tries_free_worker", "off", "on", m.quote(), "check for a free worker first"))
+    return tuple(out)

@@ -159,15 +159,14 @@ def headline(run: ScenarioRun) -> Headline:
     findings = (str(len(run.findings_before)), str(len(run.findings_after)))
     if run.new_findings:
         return Headline(run.scenario, "findings", *findings, Change.REGRESSED)
-    worse = [d for d in run.metrics if d.change is Change.REGRESSED]
-    if worse:
-        return Headline(run.scenario, worse[0].metric, str(worse[0].before), str(worse[0].after), Change.REGRESSED)
+    if run.regressed:
+        d = run.regressed[0]
+        return Headline(run.scenario, d.metric, str(d.before), str(d.after), Change.REGRESSED)
     if run.fixed_findings:
         return Headline(run.scenario, "findings", *findings, Change.IMPROVED)
-    better = [d for d in run.metrics if d.change is Change.IMPROVED]
-    if better:
-        return Headline(run.scenario, better[0].metric, str(better[0].before), str(better[0].after),
-                        Change.IMPROVED)
+    if run.improved:
+        d = run.improved[0]
+        return Headline(run.scenario, d.metric, str(d.before), str(d.after), Change.IMPROVED)
     return Headline(run.scenario, "no difference", "", "", Change.UNCHANGED)
 
 

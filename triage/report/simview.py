@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from triage.report import words
 from triage.sim.engine import Finding
-from triage.sim.knobs import KNOBS
+from triage.sim.knobs import KNOBS, as_word
 from triage.sim.scenarios import REGISTRY
 from triage.sim.simulate import Comparison
 
@@ -15,7 +15,7 @@ def scenarios_view() -> list[dict]:
 
 
 def knobs_view() -> list[dict]:
-    return [{"name": k.name, "default": _fmt(k.default), "choices": " | ".join(_fmt(v) for v in k.values),
+    return [{"name": k.name, "default": as_word(k.default), "choices": " | ".join(as_word(v) for v in k.values),
              "commit": k.commit, "landed": k.landed, "meaning": k.meaning} for k in KNOBS]
 
 
@@ -26,7 +26,7 @@ def comparison_view(c: Comparison) -> dict:
         "name": c.scenario.name,
         "description": c.scenario.description,
         "mode": c.mode,
-        "knobs": [{"name": k, "before": _fmt(b), "after": _fmt(a)} for k, (b, a) in c.changed_knobs.items()],
+        "knobs": [{"name": k, "before": as_word(b), "after": as_word(a)} for k, (b, a) in c.changed_knobs.items()],
         "metrics": rows,
         "metrics_from": c.before.metrics_from,
         "outcome": words.OUTCOME_WORD[c.outcome],
@@ -61,11 +61,3 @@ def _base_name(knobs) -> str:
         if getattr(k, name) == knobs:
             return name.replace("KERNEL_", "").replace("_", ".")
     return "custom"
-
-
-def _fmt(value) -> str:
-    if value is True:
-        return "on"
-    if value is False:
-        return "off"
-    return str(value)

@@ -51,6 +51,16 @@ KNOBS: tuple[KnobInfo, ...] = (
 _BY_NAME = {k.name: k for k in KNOBS}
 
 
+def as_word(value) -> str:
+    """A knob value as people and probes write it: on/off, or the granularity."""
+    return {True: "on", False: "off"}.get(value, str(value)) if isinstance(value, bool) else str(value)
+
+
+def from_word(word: str):
+    """A probed value ("on", "off", "per_item") as the knob takes it."""
+    return {"on": True, "off": False}.get(word, word)
+
+
 @dataclass(frozen=True)
 class Knobs:
     create_cb_tries_free_worker: bool = True
@@ -69,7 +79,7 @@ class Knobs:
             if info is None:
                 raise KeyError(f"unknown knob {name!r}")
             if value not in info.values:
-                shown = ", ".join({True: "on", False: "off"}.get(v, str(v)) for v in info.values)
+                shown = ", ".join(as_word(v) for v in info.values)
                 raise ValueError(f"knob {name} takes {shown}, not {value!r}")
         return replace(self, **changes)
 

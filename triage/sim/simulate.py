@@ -37,21 +37,21 @@ class Comparison:
     def changed_knobs(self) -> dict[str, tuple]:
         return self.before.knobs.differences(self.after.knobs)
 
-    @property
+    @functools.cached_property
     def deltas(self) -> tuple[MetricDelta, ...]:
         return deltas(self.scenario.metrics, self.before.metrics, self.after.metrics)
 
-    @property
+    @functools.cached_property
     def new_findings(self) -> tuple:
         before = {f.key for f in self.before.findings}
         return tuple(f for f in self.after.findings if f.key not in before)
 
-    @property
+    @functools.cached_property
     def fixed_findings(self) -> tuple:
         after = {f.key for f in self.after.findings}
         return tuple(f for f in self.before.findings if f.key not in after)
 
-    @property
+    @functools.cached_property
     def outcome(self) -> Outcome:
         return outcome(self.deltas, len(self.new_findings), len(self.fixed_findings))
 
