@@ -4,6 +4,7 @@ with a reason when absent), an isolated HOME for anything that runs git."""
 from __future__ import annotations
 
 import os
+import tempfile
 import tomllib
 from pathlib import Path
 
@@ -15,6 +16,13 @@ from hypothesis import settings
 settings.register_profile("ci", derandomize=True, deadline=None)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+# Simulator results kept on disk (triage/sim/cache.py) go to a folder of this
+# test session, shared by its in-process and subprocess runs; never the
+# user's own cache.
+_CACHE = tempfile.TemporaryDirectory(prefix="triage-test-cache-")
+os.environ["TRIAGE_CACHE_DIR"] = _CACHE.name
+os.environ.pop("TRIAGE_NO_CACHE", None)
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = ROOT / "corpus"

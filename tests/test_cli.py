@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -24,11 +21,7 @@ from .goldens import check_golden
 SEEDS = sorted(str(p.relative_to(ROOT)) for p in CORPUS.glob("*.txt"))
 
 
-def run(*args: str, cwd: Path = ROOT, env_extra: dict | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env_extra or {})}
-    env.pop("TRIAGE_DEBUG", None)
-    return subprocess.run([sys.executable, "-m", "triage.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True)  # no timeout: a loaded machine is slow, not wrong
+from .cli_run import run, run_process  # noqa: F401 - run is imported from here by other test modules
 
 
 def golden(name: str, actual: str) -> None:
@@ -57,8 +50,14 @@ def test_schema_command_prints_the_schema():
     assert json.loads(result.stdout) == json.loads(json.dumps(jsonout.json_schema()))
 
 
-def test_output_is_reproducible():
-    assert run("analyze", *SEEDS).stdout == run("analyze", *SEEDS).stdout
+def test_output_is_reproducible_and_the_real_entry_point_agrees():
+    # a real process (the installed entry point's path) against the in-process
+    # runner every other test uses: same bytes, and again the same
+    in_process = run("analyze", *SEEDS)
+    process = run_process("analyze", *SEEDS)
+    assert (process.returncode, process.stdout, process.stderr) == (in_process.returncode, in_process.stdout,
+                                                                    in_process.stderr)
+    assert run("analyze", *SEEDS).stdout == in_process.stdout
 
 
 @pytest.mark.parametrize("name, code, message", [
@@ -100,7 +99,7 @@ def test_hostile_mail_does_not_crash(tmp_path):
         b"Date: not a date\nMessage-ID: <<<>>>\nContent-Type: multipart/mixed; boundary=\"\"\n"
         b"Content-Transfer-Encoding: base64\n\n@@ -1,99999999999 +1 @@\n+<script>alert(1)</script>\n"
     )
-    result = run("analyze", "--format", "json", str(hostile))
+    result = run_process("analyze", "--format", "json", str(hostile))  # the real entry point's error mapping
     assert result.returncode in (0, 3, 4)
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
 
@@ -215,7 +214,7 @@ def test_probe_command():
 def test_version_flag():
     from triage import __version__
 
-    result = run("--version")
+    result = run_process("--version")
     assert (result.returncode, result.stdout) == (0, __version__ + "\n")
 
 

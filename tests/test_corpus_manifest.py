@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 
 from triage.analysis import analyze_document
 from triage.ingest import read_path

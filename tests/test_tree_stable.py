@@ -6,8 +6,6 @@ errors as one line with exit code 6; the tree provably untouched."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,6 +17,7 @@ from triage.tree.repo import KernelRepo
 from triage.tree.scan import scan
 from triage.tree.stable import branch_names
 
+from .cli_run import run
 from .kernel_tree import BUG_SUBJECT, FIX_SUBJECT, build, colliding_commit, git, snapshot
 
 MAIL = """From nobody Mon Sep 17 00:00:00 2001
@@ -228,9 +227,10 @@ def test_scan_finds_untagged_candidates(story, tmp_path):
 
 
 def _cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "triage.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          check=False, env={"PATH": "/usr/bin:/bin", "HOME": str(Path(cwd or ".").resolve()),
-                                            "GIT_CONFIG_NOSYSTEM": "1", "PYTHONPATH": str(Path(__file__).parents[1])})
+    # in process; no user or system git config, no tree from the environment
+    return run(*args, cwd=Path(cwd or "."), env_extra={
+        "HOME": str(Path(cwd or ".").resolve()), "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": None,
+        "TRIAGE_REPO": None, "TRIAGE_BRANCHES": None, "XDG_CONFIG_HOME": None})
 
 
 def test_cli_errors_are_one_line(story, tmp_path):

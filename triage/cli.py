@@ -52,6 +52,13 @@ class Format(str, Enum):
     json = "json"
 
 
+def _cache(no_cache: bool) -> None:
+    if no_cache:
+        from triage.sim import cache
+
+        cache.configure(False)
+
+
 def _emit(text: str, output: Optional[str], force: bool) -> None:
     if output:
         write_atomic(output, text, force)
@@ -73,6 +80,8 @@ def analyze(
                                        "triage.repo`): stable-branch matrix; inputs may be commits or A..B ranges."),
     branches: Optional[str] = typer.Option(None, "--branches", help="Comma-separated branches (else `git config "
                                            "triage.branches`, else every linux-X.Y.y plus master/main)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Run every simulation again instead of reading "
+                                  "results kept on disk (see README: cache)."),
 ) -> None:
     """What each patch is and what it touches: subject, author, trailers, commits
     named, stable tags, and every hunk mapped to the C symbol it changes. With a
@@ -83,6 +92,7 @@ def analyze(
 
     Example: triage analyze --repo ~/linux --branches linux-6.6.y,linux-6.12.y v6.15-rc1..v6.15
     """
+    _cache(no_cache)
     results = analyze_inputs(inputs, source, profiles, behaviour, *_tree_args(repo, branches))
     if fmt is Format.json:
         text = jsonout.dumps(results)
@@ -115,6 +125,8 @@ def report(
     repo: Optional[str] = typer.Option(None, "--repo", help="Kernel git tree (else $TRIAGE_REPO or `git config "
                                        "triage.repo`): the stable-branch matrix."),
     branches: Optional[str] = typer.Option(None, "--branches", help="Comma-separated branches to check."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Run every simulation again instead of reading "
+                                  "results kept on disk (see README: cache)."),
 ) -> None:
     """A report per patch for the stable decision: the verdict and its
     reasons, metadata and trailers, the symbol table beside each hunk with the
@@ -131,6 +143,7 @@ def report(
 
     if fmt is ReportFormat.html and not output:
         raise typer.BadParameter("--format html writes a directory: give -o DIR", param_hint="-o")
+    _cache(no_cache)
     results = analyze_inputs(inputs, source, profiles, behaviour, *_tree_args(repo, branches))
     built = build_report(results)
     if fmt is ReportFormat.html:
@@ -232,6 +245,8 @@ def simulate(
                                               help="Explore every interleaving (default for small scenarios)."),
     horizon: Optional[float] = typer.Option(None, "--horizon", help="Virtual seconds to simulate."),
     fmt: Format = typer.Option(Format.text, "--format", help="text or json"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Run every simulation again instead of reading "
+                                  "results kept on disk (see README: cache)."),
 ) -> None:
     """Run a scenario before and after a change of knobs and print the
     metrics side by side, with findings (races, invariant violations) and
@@ -257,6 +272,7 @@ def simulate(
         changes = {"before": parse_assignments(before), "after": parse_assignments(after)}
     except (KeyError, ValueError) as exc:
         raise ScenarioError("--before/--after", str(exc.args[0])) from None  # str(KeyError) adds quotes
+    _cache(no_cache)
     comparison = run_simulation(scenario, changes["before"], changes["after"], seed=seed, schedules=schedules,
                                 exhaustive=exhaustive, pct=pct, horizon=horizon)
     if fmt is Format.json:
@@ -406,23 +422,27 @@ def version() -> None:
     typer.echo(__version__)
 
 
+def failure(exc: BaseException) -> tuple[int, str]:
+    """The exit code and the one stderr line for an exception that escaped a
+    command (main() and the in-process test runner share it)."""
+    if isinstance(exc, TriageError):
+        return exc.exit_code, f"triage: {exc}"
+    if isinstance(exc, KeyboardInterrupt):
+        return 130, "triage: interrupted"
+    return 70, f"triage: internal error: {type(exc).__name__}: {exc} (set TRIAGE_DEBUG=1 for a traceback)"
+
+
 def main() -> None:
     """Entry point: the one place errors become a line on stderr and an exit
     code. typer itself reports usage errors (exit 2) and exits via SystemExit."""
     try:
         app()
-    except TriageError as exc:
-        typer.echo(f"triage: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        typer.echo("triage: interrupted", err=True)
-        sys.exit(130)
-    except Exception as exc:  # a bug: one line, not a traceback
-        if os.environ.get("TRIAGE_DEBUG"):
+    except (Exception, KeyboardInterrupt) as exc:  # a bug: one line, not a traceback
+        if os.environ.get("TRIAGE_DEBUG") and not isinstance(exc, (TriageError, KeyboardInterrupt)):
             raise
-        typer.echo(f"triage: internal error: {type(exc).__name__}: {exc} (set TRIAGE_DEBUG=1 for a traceback)",
-                   err=True)
-        sys.exit(70)
+        code, line = failure(exc)
+        typer.echo(line, err=True)
+        sys.exit(code)
 
 
 if __name__ == "__main__":

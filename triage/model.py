@@ -671,3 +671,23 @@ class Report:
     tool: str  # "iowq-triage X.Y.Z"
     patches: tuple[PatchReport, ...]
     problems: tuple[InputProblem, ...] = ()
+
+
+_BY_HUNK: dict[int, tuple[object, dict]] = {}
+
+
+def on_hunk(items, d_index: int, path: str, h_index: int) -> list:
+    """The symbol changes or placed comments (anything with diff_index, file
+    and hunk_index) that belong to one hunk. Grouped once per sequence and
+    kept while the sequence lives (the entry holds it, so its id cannot be
+    reused): a page of 2,000 hunks asks 4,000 times, and a scan per question
+    was quadratic."""
+    entry = _BY_HUNK.get(id(items))
+    if entry is None or entry[0] is not items:
+        if len(_BY_HUNK) >= 64:
+            _BY_HUNK.clear()
+        grouped: dict = {}
+        for x in items:
+            grouped.setdefault((x.diff_index, x.file, x.hunk_index), []).append(x)
+        entry = _BY_HUNK[id(items)] = (items, grouped)
+    return list(entry[1].get((d_index, path, h_index), ()))

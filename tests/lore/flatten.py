@@ -39,7 +39,7 @@ def check(f: FileDiff, hunk: Hunk) -> tuple[str, float]:
     try:
         canonical, recovery, _ = rebuild(flatten(f, hunk))
         (rebuilt,) = parse_diff(canonical)[0].hunks
-    except (DiffError, ValueError) as exc:
+    except (DiffError, ValueError):
         return "failed", 0.0
     same = normal(rebuilt) == normal(hunk) and rebuilt.section_hint == " ".join(hunk.section_hint.split())
     if same:

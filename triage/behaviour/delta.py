@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from triage.behaviour.infer import infer
 from triage.behaviour.probes import probe_all, view_of_file, view_of_fragment
-from triage.model import (Behaviour, Claim, Diff, FindingDetail, KnobChange, KnobSetting, Message, ScenarioRun,
+from triage.model import (Behaviour, Claim, Diff, FindingDetail, KnobChange, KnobSetting, Message, ScenarioRun, on_hunk,
                           SymbolChange)
 from triage.sim import scenarios as registry
 from triage.sim.knobs import KNOBS, as_word, from_word
@@ -87,8 +87,7 @@ def _fragments(diff: Diff, symbols, d_index: int):
     old_pieces, new_pieces, old_text, new_text, old_no, new_no = [], [], [], [], [], []
     for file in diff.files:
         for h_index, hunk in enumerate(file.hunks):
-            owners = [c.symbol for c in symbols if c.diff_index == d_index and c.file == file.path
-                      and c.hunk_index == h_index and c.kind == "function"]
+            owners = [c.symbol for c in on_hunk(symbols, d_index, file.path, h_index) if c.kind == "function"]
             old = [line.text for line in hunk.side("-")]
             new = [line.text for line in hunk.side("+")]
             old_text += old

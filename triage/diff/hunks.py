@@ -7,15 +7,14 @@ well-formed diff and its objects never leave this module.
 
 from __future__ import annotations
 
-import re
 
 from unidiff import PatchSet
 from unidiff.errors import UnidiffParseError
 
 from triage.errors import DiffError
 from triage.model import DiffLine, FileDiff, Hunk
+from triage.patterns import INDEX_LINE, check_hunk_headers
 
-_INDEX = re.compile(r"^index (?P<old>[0-9a-f]+)\.\.(?P<new>[0-9a-f]+)(?: (?P<mode>\d+))?$", re.MULTILINE)
 
 
 def _strip_prefix(path: str | None) -> str | None:
@@ -26,6 +25,7 @@ def _strip_prefix(path: str | None) -> str | None:
 
 def parse_diff(text: str, subject: str = "diff") -> tuple[FileDiff, ...]:
     """Parse canonical unified diff text (one or more files)."""
+    check_hunk_headers(text, subject)  # unidiff int()s them unbounded
     try:
         patch = PatchSet(text)
     except UnidiffParseError as exc:
@@ -33,7 +33,7 @@ def parse_diff(text: str, subject: str = "diff") -> tuple[FileDiff, ...]:
     files = []
     for patched in patch:
         info = "".join(str(x) for x in patched.patch_info) if patched.patch_info else ""
-        index = _INDEX.search(info)
+        index = INDEX_LINE.search(info)
         hunks = []
         for h in patched:
             lines = tuple(

@@ -4,6 +4,7 @@ show output, plain diff, web-archive text) -> Document of Messages."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 from triage.errors import InputError
@@ -14,6 +15,10 @@ from triage.ingest.webtext import looks_like_webtext, read_webtext
 from triage.model import CommitRef, Document, Message
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
+# Messages read from one mbox. The largest of the 306 threads in
+# ../shared/lore-io-wq has 71; an mbox of more than a thousand is a mailbox
+# or an archive (the rest is reported, not read).
+MAX_MESSAGES = 1000
 _DIFF_START = re.compile(r"^(?:diff --git |--- \S|Index: \S)")
 _DIFF_ANYWHERE = re.compile(r"diff --git a/|^@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@", re.MULTILINE)
 
@@ -47,9 +52,15 @@ def read_bytes(data: bytes, source: str) -> Document:
     if FROM_LINE.match(first):
         form = "format-patch" if is_format_patch(data.lstrip(b"\r\n")) else "mbox"
         chunks = split_mbox(data)
+        cut = len(chunks) - MAX_MESSAGES
+        chunks = chunks[:MAX_MESSAGES]
         pairs = [read_mail(chunk, f"{source}#{n + 1}" if len(chunks) > 1 else source, form)
                  for n, chunk in enumerate(chunks)]
-        return _document(source, form, pairs)
+        doc = _document(source, form, pairs)
+        if cut > 0:
+            doc = replace(doc, problems=doc.problems + (
+                f"{cut:,} messages after the first {MAX_MESSAGES:,} not read (limit per mbox)",))
+        return doc
     if looks_like_headers(data):
         return _document(source, "mail", [read_mail(data, source)])
     text = _decode(data)
@@ -92,8 +103,6 @@ def _document(source: str, form: str, pairs: list[tuple[Envelope, str]], own_sha
 def _with_commit(message: Message, sha: str) -> Message:
     """git show input: the commit itself is the 'upstream' id of the patch,
     unless its message names another (a stable backport)."""
-    from dataclasses import replace
-
     if message.upstream:
         return replace(message, commits=message.commits + (CommitRef(sha, "commit"),))
     return replace(message, commits=(CommitRef(sha, "upstream"),) + message.commits)

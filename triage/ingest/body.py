@@ -38,6 +38,7 @@ class Envelope:
     to: tuple[Person, ...] = ()
     cc: tuple[Person, ...] = ()
     warnings: tuple[str, ...] = ()
+    damage: tuple[str, ...] = ()  # parts of the carrier that could not be read (reported as problems)
 
 
 def build_message(env: Envelope, body: str) -> tuple[Message, list[str]]:
@@ -48,7 +49,7 @@ def build_message(env: Envelope, body: str) -> tuple[Message, list[str]]:
     authors = level_authors(lines, author_name)
     found = scan(lines, authors)
     consumed: set[int] = set()
-    errors: list[str] = []
+    errors: list[str] = list(env.damage)
     warnings = list(env.warnings)
     for f in found:
         consumed |= f.consumed

@@ -21,14 +21,19 @@ from triage.errors import DiffError
 from triage.ingest.flatdiff import looks_flattened, rebuild
 from triage.ingest.quoting import QLine
 from triage.model import Diff, FileDiff, Hunk, Recovery, ReviewComment
+from triage.patterns import HUNK_HEAD, hunk_numbers
 
-HUNK_HEAD = re.compile(r"^@@ -(?P<os>\d+)(?:,(?P<ol>\d+))? \+(?P<ns>\d+)(?:,(?P<nl>\d+))? @@ ?(?P<hint>.*)$")
 _HEADER_LINE = re.compile(
     r"^(?:index [0-9a-f]+\.\.[0-9a-f]+|new file mode |deleted file mode |old mode |new mode |"
     r"similarity index |dissimilarity index |rename from |rename to |copy from |copy to |Binary files )"
 )
 _TRIM = re.compile(r"^\s*(?:<\s*snip\s*>|\[\s*(?:\.\.\.|snip|…)\s*\]|\.\.\.|…)\s*$", re.IGNORECASE)
 _PLACEHOLDER_PATH = "quoted-hunk"
+# Analysed per diff; beyond them the diff is cut and the cut reported. The
+# largest io_uring patch series touch tens of files; a tree-wide change can
+# touch hundreds, of which only io_uring's matter here.
+MAX_FILES = 200
+MAX_HUNKS = 2000
 
 
 @dataclass
@@ -138,8 +143,7 @@ class _Builder:
         self.head = match
         self.head_pos = len(self.canon)
         self.canon.append(match.group(0))
-        self.old_left = int(match.group("ol") or 1)
-        self.new_left = int(match.group("nl") or 1)
+        _, self.old_left, _, self.new_left = hunk_numbers(match, self.path or "diff")
         self.old_seen = self.new_seen = 0
 
     def hunk_line(self, text: str) -> bool:
@@ -246,7 +250,13 @@ def _structured(lines: list[QLine], authors: list[str | None], k: int) -> tuple[
             i += 2
             continue
         elif (m := HUNK_HEAD.match(text)):
-            b.start_hunk(m)
+            try:
+                b.start_hunk(m)
+            except DiffError as exc:
+                b.errors.append(f"{exc.subject}: {exc.problem}")
+                consumed.add(i)
+                i += 1
+                break
         elif _HEADER_LINE.match(text) and b.file_index >= 0:
             b.canon.append(text)
             if text.startswith("Binary files"):
@@ -285,6 +295,27 @@ def _cut_short(b: _Builder) -> None:
         b.trim()
 
 
+def _bounded(files: tuple[FileDiff, ...], errors: list[str]) -> tuple[FileDiff, ...]:
+    """The first MAX_FILES files and MAX_HUNKS hunks of a diff; what is cut
+    is reported, never dropped silently."""
+    kept: list[FileDiff] = []
+    hunks = 0
+    for f in files[:MAX_FILES]:
+        room = MAX_HUNKS - hunks
+        if room <= 0:
+            break
+        if len(f.hunks) > room:
+            f = FileDiff(f.old_path, f.new_path, f.hunks[:room], f.old_blob, f.new_blob, f.mode, f.binary)
+        kept.append(f)
+        hunks += len(f.hunks)
+    total_hunks = sum(len(f.hunks) for f in files)
+    if len(kept) < len(files) or hunks < total_hunks:
+        errors.append(f"diff too large: analysed its first {len(kept):,} of {len(files):,} files and "
+                      f"{hunks:,} of {total_hunks:,} hunks (limits: {MAX_FILES} files, {MAX_HUNKS} hunks "
+                      "per diff); the rest is not analysed")
+    return tuple(kept)
+
+
 def _first_paragraph_end(lines: list[QLine], start: int, level: int) -> int:
     """A reply after the end of a quoted diff comments on it with its first
     paragraph; what follows is the reply going on about other things."""
@@ -318,6 +349,7 @@ def _finish(b: _Builder, author: str | None, consumed: set[int], comment_lines: 
     except DiffError as exc:
         found.errors.append(exc.problem)
         return found
+    files = _bounded(files, found.errors)
     with_comments = []
     for f_index, f in enumerate(files):
         hunks = []

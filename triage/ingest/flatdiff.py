@@ -24,20 +24,40 @@ from dataclasses import dataclass
 
 from triage.errors import DiffError
 from triage.model import Recovery
+from triage.patterns import HUNK_ANYWHERE, INDEX_ANYWHERE, hunk_numbers
 
 _FILE = re.compile(r"diff --git (?P<a>\S+) (?P<b>\S+)")
-_HUNK = re.compile(r"@@ -(?P<os>\d+)(?:,(?P<ol>\d+))? \+(?P<ns>\d+)(?:,(?P<nl>\d+))? @@")
-_INDEX = re.compile(r"\bindex (?P<old>[0-9a-f]{7,40})\.\.(?P<new>[0-9a-f]{7,40})(?: (?P<mode>\d{6}))?")
 _MODE = re.compile(r"\b(?P<what>new file mode|deleted file mode) (?P<mode>\d{6})")
 _MAX_LINE_TOKENS = 48
-_STATE_BUDGET = 400_000
+# Search states one diff may evaluate. Each costs up to _MAX_LINE_TOKENS
+# line costs (~50 us here): the budget bounds a rebuild to about 4 s. The
+# 1,476 io-wq.c hunks of ../shared/lore-io-wq of <= 40 lines, flattened,
+# need at most 71,680 (99% under 34,000).
+STATE_BUDGET = 80_000
 
-FLATTENED_HINT = re.compile(r"diff --git a/\S+ b/\S+.*@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@|\S.*@@ -\d+(?:,\d+)? \+\d+(?:,\d+)? @@ .*\s[+-] ")
+_GIT_HEADER = re.compile(r"diff --git a/\S+ b/\S")
+_MARKER = re.compile(r"\s[+-] ")
 
 
 def looks_flattened(line: str) -> bool:
-    """A single text line that holds diff headers and hunk lines together."""
-    return bool(FLATTENED_HINT.search(line))
+    """A single text line that holds diff headers and hunk lines together:
+    a hunk header after a `diff --git` header, or after other text and
+    followed by a marked line. Written as linear scans: the regex this
+    replaces (`\\S.*@@ ...`) restarted at every character and took minutes
+    on a 5 MB line."""
+    if "@@ -" not in line:
+        return False
+    git = _GIT_HEADER.search(line)
+    if git and HUNK_ANYWHERE.search(line, git.end()):
+        return True
+    first_text = len(line) - len(line.lstrip())
+    last_marker = -1
+    for m in _MARKER.finditer(line):
+        last_marker = m.start()
+    for head in HUNK_ANYWHERE.finditer(line):
+        if head.start() > first_text and line[head.end():head.end() + 1] == " " and head.end() <= last_marker:
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -150,27 +170,44 @@ class _Search:
     """Where do the lines break? States are (token index, old lines so far,
     new lines so far, blank line taken at this newline, previous line kind);
     the value is the cheapest way to finish, with the number of ties.
-    Back-pointers rebuild the lines once, at the end."""
+    Back-pointers rebuild the lines once, at the end.
+
+    Bounded: states are evaluated bottom-up from an explicit stack (a hunk
+    of a thousand lines is a thousand states deep, never a recursion), and
+    every evaluated state is charged to a budget shared by the whole diff;
+    past it the diff is reported as not rebuilt, with the reason."""
 
     def __init__(self, tokens: tuple[str, ...], breaks: frozenset[int], old_len: int, new_len: int,
-                 last: bool) -> None:
+                 last: bool, budget: "_Budget") -> None:
         self.tokens, self.breaks = tokens, breaks
         self.old_len, self.new_len, self.last = old_len, new_len, last
         self.n = len(tokens)
         self.memo: dict = {}
         self.lines: dict = {}
-        self.states = 0
+        self.span_cache: dict = {}
+        self.budget = budget
         # breaks at or after position i: a blank context line needs one
-        self.breaks_after = [sum(1 for b in breaks if b >= i) for i in range(self.n + 1)]
+        self.breaks_after = [0] * self.n + [int(self.n in breaks)]
+        # tokens at or after i that could start an added / a removed line:
+        # the remaining added lines minus removed lines must lie within them
+        self.plus_after = [0] * (self.n + 1)
+        self.minus_after = [0] * (self.n + 1)
+        for k in range(self.n - 1, -1, -1):
+            self.breaks_after[k] = self.breaks_after[k + 1] + (k in breaks)
+            kind = self._kind(tokens[k])
+            self.plus_after[k] = self.plus_after[k + 1] + (kind == "+")
+            self.minus_after[k] = self.minus_after[k + 1] + (kind == "-")
+
+    @staticmethod
+    def _kind(first: str) -> str:
+        return first[0] if first[:1] in "+-" and not first.startswith(("++", "--", "->")) else " "
 
     def line(self, i: int, j: int):
         key = (i, j)
         if key not in self.lines:
             first = self.tokens[i]
-            if first[:1] in "+-" and not first.startswith(("++", "--", "->")):
-                kind, head = first[0], first[1:]
-            else:
-                kind, head = " ", first
+            kind = self._kind(first)
+            head = first[1:] if kind != " " else first
             words = ([head] if head else []) + list(self.tokens[i + 1:j])
             text = " ".join(words)
             end, bad = _end_cost(text)
@@ -178,19 +215,51 @@ class _Search:
             self.lines[key] = (kind, text, base, bad)
         return self.lines[key]
 
-    def best(self, i: int, old: int, new: int, blank_used: bool, prev: str):
-        key = (i, old, new, blank_used, prev)
-        if key in self.memo:
-            return self.memo[key]
-        self.states += 1
-        if self.states > _STATE_BUDGET:
-            raise DiffError("flattened diff", "too large to rebuild with confidence")
-        result = self._best(i, old, new, blank_used, prev)
-        self.memo[key] = result
-        return result
+    def spans(self, i: int) -> list:
+        """Every line that can start at token i, whatever the state: (end,
+        kind, text, cost, mid-statement, old lines, new lines)."""
+        found = self.span_cache.get(i)
+        if found is None:
+            found = self.span_cache[i] = []
+            for j in range(i + 1, min(self.n, i + _MAX_LINE_TOKENS) + 1):
+                if j - 1 > i and (j - 1) in self.breaks:
+                    break  # a line never spans a surviving newline
+                kind, text, base, bad = self.line(i, j)
+                if kind == " " and not text:
+                    continue
+                found.append((j, kind, text, base, bad, 0 if kind == "+" else 1, 0 if kind == "-" else 1))
+        return found
 
-    def _best(self, i, old, new, blank_used, prev):
-        # (cost, ties, bad_ends, leftover, line or None, next state or None)
+    def best(self, i: int, old: int, new: int, blank_used: bool, prev: str):
+        """The cheapest way to finish from this state, or None."""
+        start = (i, old, new, blank_used, prev)
+        memo = self.memo
+        if start in memo:
+            return memo[start]
+        pending: dict = {}
+        stack = [start]
+        while stack:
+            state = stack[-1]
+            if state in memo:
+                stack.pop()
+                continue
+            moves = pending.get(state)
+            if moves is None:
+                moves = pending[state] = self._moves(*state)
+                if isinstance(moves, list):
+                    missing = [m[0] for m in moves if m[0] not in memo]
+                    if missing:
+                        stack.extend(missing)
+                        continue
+            memo[state] = self._choose(moves)
+            del pending[state]
+            stack.pop()
+            self.budget.charge()
+        return memo[start]
+
+    def _moves(self, i, old, new, blank_used, prev):
+        """The final value (a tuple or None) when no line can follow, else
+        the possible next lines: (next state, line, cost, mid-statement)."""
         done = old == self.old_len and new == self.new_len
         if i == self.n:
             if done:
@@ -208,26 +277,17 @@ class _Search:
         # every remaining line needs a token, but one blank per newline
         if self.n - i + self.breaks_after[i] < max(self.old_len - old, self.new_len - new):
             return None
-        options = []
+        # added minus removed lines still to come is fixed by the counts, and
+        # each such line starts at a marker token
+        surplus = (self.new_len - new) - (self.old_len - old)
+        if not -self.minus_after[i] <= surplus <= self.plus_after[i]:
+            return None
+        moves = []
         if i in self.breaks and not blank_used and old < self.old_len and new < self.new_len:
-            nxt = (i, old + 1, new + 1, True, " ")
-            rest = self.best(*nxt)
-            if rest is not None:
-                options.append((rest[0] + 0.1, rest[1], rest[2], rest[3], (" ", ""), nxt))
-        for j in range(i + 1, min(self.n, i + _MAX_LINE_TOKENS) + 1):
-            if j - 1 > i and (j - 1) in self.breaks:
-                break  # a line never spans a surviving newline
-            kind, text, base, bad = self.line(i, j)
-            if kind == " " and not text:
-                continue
-            d_old = 0 if kind == "+" else 1
-            d_new = 0 if kind == "-" else 1
+            moves.append(((i, old + 1, new + 1, True, " "), (" ", ""), 0.1, 0))
+        for j, kind, text, base, bad, d_old, d_new in self.spans(i):
             if old + d_old > self.old_len or new + d_new > self.new_len:
                 break
-            nxt = (j, old + d_old, new + d_new, False, kind + ("b" if not text else ""))
-            rest = self.best(*nxt)
-            if rest is None:
-                continue
             cost = base
             if not text:
                 # A blank added/removed line; two in a row are rare in kernel
@@ -237,7 +297,20 @@ class _Search:
                 # Each new run of changes costs: a patch's added lines come
                 # in blocks, which settles "+ foo(); + bar();" splits.
                 cost += 0.25
-            options.append((rest[0] + cost, rest[1], rest[2] + bad, rest[3], (kind, text), nxt))
+            moves.append(((j, old + d_old, new + d_new, False, kind + ("b" if not text else "")),
+                          (kind, text), cost, bad))
+        return moves
+
+    def _choose(self, moves):
+        # value: (cost, ties, bad_ends, leftover, line or None, next state or None)
+        if not isinstance(moves, list):
+            return moves
+        memo = self.memo
+        options = []
+        for nxt, line, cost, bad in moves:
+            rest = memo[nxt]
+            if rest is not None:
+                options.append((rest[0] + cost, rest[1], rest[2] + bad, rest[3], line, nxt))
         if not options:
             return None
         low = min(o[0] for o in options)
@@ -255,12 +328,26 @@ class _Search:
         return _Choice(first[0], first[1], tuple(lines), first[2], first[3])
 
 
+class _Budget:
+    """Search states one diff may evaluate (see STATE_BUDGET)."""
+
+    def __init__(self, limit: int, words: int) -> None:
+        self.limit, self.used, self.words = limit, 0, words
+
+    def charge(self) -> None:
+        self.used += 1
+        if self.used > self.limit:
+            raise DiffError("flattened diff", f"not rebuilt: its {self.words:,} words allow more than "
+                            f"{self.limit:,} ways to break them into lines (the search is bounded; "
+                            "restore the line breaks by hand, or fetch the raw mail)")
+
+
 def _hint_split(tokens: tuple[str, ...], breaks: frozenset[int], old_len: int, new_len: int,
-                last: bool) -> tuple[str, _Choice]:
+                last: bool, budget: "_Budget") -> tuple[str, _Choice]:
     """Choose git's section text (a prefix of the tokens: it is on the @@
     line, so it never spans a surviving newline) and the line breaks after
     it, in one search that shares its memo across every prefix length."""
-    search = _Search(tokens, breaks, old_len, new_len, last)
+    search = _Search(tokens, breaks, old_len, new_len, last, budget)
     results: list[tuple[float, int, str, tuple]] = []
     for s in range(0, min(len(tokens), 24) + 1):
         if s > 1 and (s - 1) in breaks:
@@ -316,15 +403,16 @@ def rebuild(text: str) -> tuple[str, Recovery, str]:
     confidence = 1.0
     trailing = ""
     total_lines = 0
+    budget = _Budget(STATE_BUDGET, len(text.split()))
     for f_index, f_match in enumerate(files):
         end = files[f_index + 1].start() if f_index + 1 < len(files) else len(text)
         chunk = text[f_match.start():end]
-        hunks = list(_HUNK.finditer(chunk))
+        hunks = list(HUNK_ANYWHERE.finditer(chunk))
         header = chunk[: hunks[0].start()] if hunks else chunk
         out.append(f"diff --git {f_match.group('a')} {f_match.group('b')}")
         if mode := _MODE.search(header):
             out.append(f"{mode.group('what')} {mode.group('mode')}")
-        if index := _INDEX.search(header):
+        if index := INDEX_ANYWHERE.search(header):
             line = f"index {index.group('old')}..{index.group('new')}"
             out.append(line + (f" {index.group('mode')}" if index.group("mode") else ""))
         old_name = re.search(r"--- (\S+)", header)
@@ -334,11 +422,10 @@ def rebuild(text: str) -> tuple[str, Recovery, str]:
             out.append(f"+++ {new_name.group(1)}")
         for h_index, h_match in enumerate(hunks):
             h_end = hunks[h_index + 1].start() if h_index + 1 < len(hunks) else len(chunk)
-            old_len = int(h_match.group("ol") or 1)
-            new_len = int(h_match.group("nl") or 1)
+            _, old_len, _, new_len = hunk_numbers(h_match, "flattened diff")
             tokens, breaks = _tokens(chunk[h_match.end():h_end])
             last = f_index == len(files) - 1 and h_index == len(hunks) - 1
-            hint, choice = _hint_split(tokens, breaks, old_len, new_len, last)
+            hint, choice = _hint_split(tokens, breaks, old_len, new_len, last, budget)
             out.append(chunk[h_match.start():h_match.end()] + (f" {hint}" if hint else ""))
             out.extend(kind + line for kind, line in choice.lines)
             total_lines += len(choice.lines)

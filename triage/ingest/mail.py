@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import codecs
 import email
+import email.parser
+from dataclasses import replace
 import re
 from email.header import decode_header
 from email.message import Message as EmailMessage
@@ -16,13 +18,17 @@ from email.message import Message as EmailMessage
 from triage.ingest.body import Envelope
 from triage.ingest.people import parse_date, parse_people, parse_person
 from triage.ingest.subject import parse_subject
+from triage.patterns import MSGID
 
 # mbox "From " separator lines: "From <addr-or-sha> <asctime>". format-patch
 # writes "From <sha> Mon Sep 17 00:00:00 2001", a fixed fake date.
 FROM_LINE = re.compile(rb"^From \S+\s+\w{3} \w{3}\s+\d{1,2} \d{1,2}:\d{2}:\d{2} \d{4}\s*$")
 _FORMAT_PATCH = re.compile(rb"^From [0-9a-f]{40} Mon Sep 17 00:00:00 2001")
-_MSGID = re.compile(r"<([^<>\s]+)>")
 _BODY_TYPES = ("text/plain", "text/x-patch", "text/x-diff", "text/x-csrc", "application/x-patch")
+
+
+MAX_MIME_CONTAINERS = 100  # multipart containers per message; Python's parser recurses per level
+_MULTIPART = re.compile(rb"^content-type:[ \t]*multipart/", re.IGNORECASE | re.MULTILINE)
 
 
 def split_mbox(data: bytes) -> list[bytes]:
@@ -158,8 +164,8 @@ def envelope(msg: EmailMessage, source: str, form: str) -> Envelope:
     from_text = header_text(msg, "From", notes)
     refs = header_text(msg, "References") or ""
     reply = header_text(msg, "In-Reply-To") or ""
-    msgid = _MSGID.search(header_text(msg, "Message-ID") or header_text(msg, "Message-Id") or "")
-    reply_id = _MSGID.search(reply)
+    msgid = MSGID.search(header_text(msg, "Message-ID") or header_text(msg, "Message-Id") or "")
+    reply_id = MSGID.search(reply)
     return Envelope(
         source=source,
         form=form,
@@ -168,7 +174,7 @@ def envelope(msg: EmailMessage, source: str, form: str) -> Envelope:
         date=date or header_text(msg, "Date"),
         message_id=msgid.group(1) if msgid else None,
         in_reply_to=reply_id.group(1) if reply_id else None,
-        references=tuple(_MSGID.findall(refs)),
+        references=tuple(MSGID.findall(refs)),
         to=parse_people(header_text(msg, "To", notes) or ""),
         cc=parse_people(header_text(msg, "Cc", notes) or ""),
         warnings=tuple(notes),
@@ -176,6 +182,14 @@ def envelope(msg: EmailMessage, source: str, form: str) -> Envelope:
 
 
 def read_mail(data: bytes, source: str, form: str = "mail") -> tuple[Envelope, str]:
+    containers = len(_MULTIPART.findall(data))
+    if containers > MAX_MIME_CONTAINERS:
+        # email's feed parser recurses once per nested multipart: a mail of
+        # 1,000 nested parts exhausts Python's stack. Read the headers only.
+        msg = email.parser.BytesParser().parsebytes(data, headersonly=True)
+        env = envelope(msg, source, form)
+        return replace(env, damage=(f"{containers:,} multipart containers (more than {MAX_MIME_CONTAINERS}): "
+                                    "the body is not read",)), ""
     msg = email.message_from_bytes(data)
     env = envelope(msg, source, form)
     body, warnings = body_text(msg)

@@ -12,7 +12,9 @@ import re
 from triage.diff import csource
 from triage.model import CodeSnippet, ProseSymbol
 
-_URL = re.compile(r"\b(?:https?|git|ftp)://\S+|\S+@\S+")
+# Addresses are matched from the start of a word only: "\S+@" tried at every
+# character of a long word is quadratic (minutes on a 5 MB line).
+_URL = re.compile(r"\b(?:https?|git|ftp)://\S+|(?<!\S)[^\s@]*@\S+")
 # A tag name in prose counts when it looks like code: has an underscore or a
 # digit, or is followed by "{" or "*" ("the struct size" is English).
 _STRUCT = re.compile(r"\b(struct|union|enum)\s+([A-Za-z_]\w*(?:_\w*|\d\w*)|[A-Za-z_]\w*(?=\s*[{*]))")

@@ -8,8 +8,8 @@ from triage.model import Subject
 
 _REPLY = re.compile(r"^\s*(?:(?:re|aw|sv|fwd?)(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
 _BRACKETS = re.compile(r"^\s*\[([^\]]*)\]")
-_VERSION = re.compile(r"^v(\d+)$", re.IGNORECASE)
-_INDEX = re.compile(r"^(\d+)/(\d+)$")
+_VERSION = re.compile(r"^v(\d{1,6})$", re.IGNORECASE)  # bounded: "v99...9" is a word, not int() fodder
+_INDEX = re.compile(r"^(\d{1,6})/(\d{1,6})$")
 _STABLE_Y = re.compile(r"^(?:linux-|stable-)?(\d+\.\d+)(?:\.y|\.x)$", re.IGNORECASE)
 _RELEASE = re.compile(r"^v?(\d+\.\d+)(?:\.\d+)?$")
 _AUTOSEL_RANGE = re.compile(r"^(\d+\.\d+)(?:-\d+\.\d+)?$")

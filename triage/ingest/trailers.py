@@ -10,6 +10,7 @@ import re
 
 from triage.ingest.people import parse_person
 from triage.model import CommitRef, StableCc, Trailer
+from triage.patterns import SHA, UPSTREAM
 
 TRAILER_KEYS = (
     "Signed-off-by", "Reviewed-by", "Acked-by", "Tested-by", "Reported-by",
@@ -29,20 +30,14 @@ _PERSON_KEYS = {
     "debugged-by", "requested-by",
 }
 
-SHA = r"[0-9a-fA-F]{7,40}"
-_FIXES = re.compile(rf"^(?P<sha>\S+)(?:\s+(?P<rest>.*))?$")
+_FIXES = re.compile(r"^(?P<sha>\S+)(?:\s+(?P<rest>.*))?$")
 _QUOTED_SUBJECT = re.compile(r'^\(\s*"(?P<subject>.*)"\s*\)\s*$', re.DOTALL)
-_UPSTREAM = (
-    re.compile(rf"\[\s*[Uu]pstream commit\s+(?P<sha>{SHA})\s*\]"),
-    re.compile(rf"\b[Cc]ommit\s+(?P<sha>{SHA})\s+upstream\b"),
-    re.compile(rf"^\s*[Uu]pstream commit:?\s+(?P<sha>{SHA})\b", re.MULTILINE),
-)
 # `commit 0b2b066f8a85 ("io_uring/io-wq: ...")` or a bare `0b2b066f8a85 ("...")`;
 # the subject may wrap over lines and may itself contain quotes and parens.
 _CITED = re.compile(
     rf'(?:\b[Cc]ommit\s+)?\b(?P<sha>{SHA})\b\s*\(\s*"(?P<subject>(?:[^"]|"(?!\s*\)))*?)"\s*\)'
 )
-_CITED_BARE = re.compile(rf"\b[Cc]ommit\s+(?P<sha>[0-9a-f]{{8,40}})\b(?!\s*\(\s*\")")
+_CITED_BARE = re.compile(r"\b[Cc]ommit\s+(?P<sha>[0-9a-f]{8,40})\b(?!\s*\(\s*\")")
 _STABLE_ADDR = re.compile(r"stable@(?:vger\.kernel\.org|kernel\.org|\.\.\.\S*)", re.IGNORECASE)
 _STABLE_NOTE = re.compile(r"#\s*(?P<note>.*)$")
 _PREREQ = re.compile(rf"^(?P<ver>[^:]*?)\s*:\s*(?P<sha>{SHA})\s*:\s*(?P<subject>.+)$")
@@ -165,7 +160,7 @@ def upstream_refs(text: str, level: int = 0) -> list[CommitRef]:
     """`[ Upstream commit <sha> ]` (Sasha Levin's AUTOSEL form) and
     `commit <sha> upstream.` (Greg's stable form)."""
     refs = []
-    for pattern in _UPSTREAM:
+    for pattern in UPSTREAM:
         for match in pattern.finditer(text):
             refs.append(CommitRef(match.group("sha").lower(), "upstream", None, level))
     return refs

@@ -26,6 +26,7 @@ import re
 from triage.ingest.body import Envelope
 from triage.ingest.people import parse_date, parse_people, parse_person
 from triage.ingest.subject import parse_subject
+from triage.patterns import MSGID
 
 _NAV = re.compile(r"^\s*\[<prev\]|^\s*\[(?:next>|<thread-prev|thread-next>|day|month|year|list)\]")
 _FOOTER = re.compile(
@@ -38,7 +39,6 @@ _HEADER = re.compile(r"^(?P<name>From|Date|Subject|To|Cc|Message-ID|Message-Id|I
                      re.IGNORECASE)
 _SUBJECT_FIRST = re.compile(r"^\s*(?:(?:Re|Fwd|AW)\s*:\s*)*\[(?:[^\]]*PATCH[^\]]*|RFC[^\]]*|GIT PULL[^\]]*)\]", re.IGNORECASE)
 _ADDRESS_CONTINUATION = re.compile(r"^\s*[^:]*@[^:]*[,>]?\s*$|^\s*<[^>]+>,?\s*$")
-_MSGID = re.compile(r"<([^<>\s]+)>")
 
 
 def read_webtext(text: str, source: str) -> tuple[Envelope, str]:
@@ -77,8 +77,8 @@ def read_webtext(text: str, source: str) -> tuple[Envelope, str]:
     body = "\n".join(lines[i:])
     date = parse_date(headers.get("date", ""))
     subject = headers.get("subject")
-    msgid = _MSGID.search(headers.get("message-id", ""))
-    reply = _MSGID.search(headers.get("in-reply-to", ""))
+    msgid = MSGID.search(headers.get("message-id", ""))
+    reply = MSGID.search(headers.get("in-reply-to", ""))
     env = Envelope(
         source=source,
         form="web-text",

@@ -137,11 +137,6 @@ def _line_index(hunk: Hunk, line) -> int | None:
     return None
 
 
-def on_hunk(items, d_index: int, path: str, h_index: int) -> list:
-    """The symbol changes or placed comments that belong to one hunk."""
-    return [x for x in items if (x.diff_index, x.file, x.hunk_index) == (d_index, path, h_index)]
-
-
 def shown_diffs(m: Message) -> list[tuple[int, Diff]]:
     """The diffs a page shows: the message's own, else those it quotes."""
     own = [(i, d) for i, d in enumerate(m.diffs) if not d.quoted]

@@ -14,7 +14,8 @@ from urllib.parse import quote
 
 from triage.model import BranchFacts, Change, Outcome, PatchReport, Report, ScenarioRun
 from triage.report import words
-from triage.report.build import on_hunk, shown_diffs
+from triage.model import on_hunk
+from triage.report.build import shown_diffs
 from triage.report.textview import _EVIDENCE, _KNOB_STATE, _facts
 
 LORE = "https://lore.kernel.org/r/"

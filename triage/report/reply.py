@@ -15,7 +15,8 @@ from email.header import Header
 from triage.errors import InputError
 from triage.model import Hunk, PatchReport, Person
 from triage.report import words
-from triage.report.build import on_hunk, shown_diffs
+from triage.model import on_hunk
+from triage.report.build import shown_diffs
 
 WIDTH = 72
 MAX_QUOTED_HUNKS = 4

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from triage.model import Analysis, InputResult, Message, SymbolChange
 from triage.report import words
-from triage.report.build import on_hunk
+from triage.model import on_hunk
 
 _EVIDENCE = {
     "pre-image": "from the whole source file",

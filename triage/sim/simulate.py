@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from triage.errors import ScenarioError
 from triage.model import MetricDelta, Outcome
-from triage.sim import scenarios
+from triage.sim import cache, scenarios
 from triage.sim.explore import Exploration
 from triage.sim.knobs import Knobs
 from triage.sim.metrics import deltas, outcome, worst
@@ -92,9 +92,17 @@ def _side(name: str, knobs: Knobs, seed: int, schedules: int | None, exhaustive:
     """One side's runs: a pure function of its arguments, so it is kept for
     the life of the process. A thread that quotes a patch many times, a
     batch of patches against one tree, or a patch and its revert (the same
-    two configurations, swapped) run each configuration once."""
+    two configurations, swapped) run each configuration once; and on disk
+    (sim/cache.py) for the next process."""
+    return cache.cached(name, lambda: _compute(name, knobs, seed, schedules, exhaustive, pct, horizon),
+                        knobs, seed, schedules, exhaustive, pct, horizon)
+
+
+def _compute(name: str, knobs: Knobs, seed: int, schedules: int | None, exhaustive: bool, pct: bool,
+             horizon: float | None) -> tuple:
     scenario = scenarios.REGISTRY[name]
-    result = scenarios.run(name, knobs, seed=seed, horizon=horizon)
+    # no trace: nothing downstream reads it, and a churn run's trace is 80 MB
+    result = scenarios.run(name, knobs, seed=seed, horizon=horizon, trace=False)
     exploration = None
     if exhaustive:
         exploration = scenarios.explore_scenario(name, knobs, seed=seed, horizon=horizon)

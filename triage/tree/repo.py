@@ -22,13 +22,21 @@ from pathlib import Path
 import git
 
 from triage.errors import GitError
+from triage.patterns import upstream_shas
+
+
+def subject_key(subject: str) -> str:
+    """A commit subject as compared: whitespace folded, a final full stop
+    dropped (backports re-wrap and re-punctuate)."""
+    return " ".join(subject.split()).strip().rstrip(".")
+
+
+def same_subject(a: str, b: str | None) -> bool:
+    """Two commit subjects name the same change."""
+    return b is not None and subject_key(a) == subject_key(b)
 
 _REV = re.compile(r"^(?![-.])(?!.*\.\.)(?!.*[\x00-\x20~^:?*\[\\])[\w./@{}+-]{1,255}(?:\^\{\w*\}|[~^]\d*)*$")
 _SHA = re.compile(r"^[0-9a-f]{4,40}$")
-_UPSTREAM = (
-    re.compile(r"^\s*commit ([0-9a-f]{12,40}) upstream\.?\s*$", re.MULTILINE | re.IGNORECASE),
-    re.compile(r"^\s*\[\s*[Uu]pstream commit ([0-9a-f]{12,40})\s*\]\s*$", re.MULTILINE),
-)
 
 
 def safe_rev(rev: str) -> str:
@@ -47,11 +55,8 @@ class Commit:
     @property
     def upstream(self) -> str | None:
         """The upstream id a stable backport cites (`commit X upstream.`)."""
-        for pattern in _UPSTREAM:
-            m = pattern.search(self.body)
-            if m:
-                return m.group(1)
-        return None
+        found = upstream_shas(self.body)
+        return found[0] if found else None
 
 
 class KernelRepo:

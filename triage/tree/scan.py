@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from triage.ingest.trailers import fixes_ref, parse_trailers, stable_cc
 from triage.model import StableCandidate
-from triage.tree.repo import Commit, KernelRepo
+from triage.tree.repo import Commit, KernelRepo, subject_key
 from triage.tree.stable import IOWQ_PATHS
 
 
@@ -50,7 +50,7 @@ def scan(repo: KernelRepo, rev_range: str, mainline: str | None, branches: list[
         fork = repo.merge_base(mainline, branch) if mainline else None
         own: list[Commit] = repo.log(f"{fork}..{branch}", IOWQ_PATHS) if fork else []
         backports = {c.upstream: c.sha for c in own if c.upstream}
-        subjects = {c.subject: c.sha for c in own}
+        subjects = {subject_key(c.subject): c.sha for c in own}
         own_ids = {pid: sha for sha, pid in repo.patch_ids(rev_range=f"{fork}..{branch}",
                                                            paths=IOWQ_PATHS).items()} if fork else {}
         inside = {sha for sha, found in containing.items() if branch in found}
@@ -78,5 +78,5 @@ def _target_in(targets: list[str], upstream_of: dict[str, str], inside: set[str]
 
 def _has_fix(c: Commit, inside: set[str], backports: dict[str, str], subjects: dict[str, str],
              own_ids: dict[str, str], candidate_ids: dict[str, str]) -> bool:
-    return (c.sha in inside or c.sha in backports or c.subject in subjects
+    return (c.sha in inside or c.sha in backports or subject_key(c.subject) in subjects
             or candidate_ids.get(c.sha) in own_ids)

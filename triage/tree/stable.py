@@ -18,7 +18,7 @@ from triage.diff.hunks import render_file
 from triage.errors import GitError
 from triage.model import (Analysis, BranchFacts, BranchKnob, FileDiff, KnobChange, Message, NamedCommit,
                           Prerequisite, TreeFacts)
-from triage.tree.repo import KernelRepo, safe_rev
+from triage.tree.repo import KernelRepo, safe_rev, same_subject
 
 # io-wq moved from fs/ to io_uring/ in 6.0 (iowq-model.md §4): a patch for
 # one place applies to the other once its paths are renamed.
@@ -148,7 +148,7 @@ def _named_commits(repo: KernelRepo, message: Message, mainline: str | None) -> 
         subject = commit.subject if commit else None
         matches = None
         if commit and ref.subject:
-            matches = _same_subject(ref.subject, subject)
+            matches = same_subject(ref.subject, subject)
             if not matches:
                 problems[given].append(f'subject in the tag differs from the commit\'s: "{subject}"')
         upstream = upstream_subject = None
@@ -164,12 +164,6 @@ def _named_commits(repo: KernelRepo, message: Message, mainline: str | None) -> 
         out.append(NamedCommit(given, role, sha, ref.subject, subject, matches, mainline_known, upstream,
                                upstream_subject, tuple(ref.problems) + tuple(problems[given])))
     return out
-
-
-def _same_subject(a: str, b: str | None) -> bool:
-    def norm(s: str) -> str:
-        return " ".join(s.split()).strip().rstrip(".")
-    return b is not None and norm(a) == norm(b)
 
 
 def _find_upstream(repo: KernelRepo, message: Message, mainline: str | None, own: str | None,
@@ -192,7 +186,7 @@ def _find_upstream(repo: KernelRepo, message: Message, mainline: str | None, own
     title = message.subject.title if message.subject else None
     # the same subject first (one plain `git log`), confirmed by patch-id;
     # only without one is every io-wq commit's patch-id computed
-    same_title = [c.sha for c in repo.log(rng, IOWQ_PATHS) if title and _same_subject(title, c.subject)]
+    same_title = [c.sha for c in repo.log(rng, IOWQ_PATHS) if title and same_subject(title, c.subject)]
     ids = repo.patch_ids(same_title, paths=IOWQ_PATHS) if same_title else {}
     for sha in same_title:
         if ids.get(sha) == own:
@@ -317,7 +311,7 @@ def _fix(repo: KernelRepo, upstream: str | None, inside: set[str], backports: di
                 return f"commit {sha[:12]} has the same patch-id", sha
     title = message.subject.title if message.subject else None
     for c in own_commits:
-        if title and _same_subject(title, c.subject):
+        if title and same_subject(title, c.subject):
             return f"commit {c.sha[:12]} has the same subject", c.sha
     return None, None
 

@@ -1,0 +1,98 @@
+"""Simulator results kept on disk between runs: the only file I/O of the
+simulator, kept apart from the pure code that computes the results.
+
+A run is a pure function of (scenario, knob settings, seed, schedules,
+exploration mode, horizon) and of the simulator's own code. The key hashes
+those with the tool's version and a fingerprint of every source file of
+`triage/sim/`, so an edited model never reads a stale result. Entries are
+pickles written atomically (temp file + rename) in a directory only the
+user can read (mode 0700): `$TRIAGE_CACHE_DIR`, else
+`$XDG_CACHE_HOME/iowq-triage`, else `~/.cache/iowq-triage`. An entry that
+cannot be read is computed again; a directory that cannot be written is
+used read-only or not at all, never an error. `--no-cache` (or
+`TRIAGE_NO_CACHE=1`) turns it off.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from triage import __version__
+
+FORMAT = 1  # bump when the shape of a stored value changes
+MAX_ENTRIES = 64  # per scenario; the oldest go first (a churn pair is ~12 MB)
+_enabled: bool | None = None  # None: decided by the environment
+
+
+def configure(enabled: bool | None) -> None:
+    """The CLI's --no-cache (None: back to the environment's choice)."""
+    global _enabled
+    _enabled = enabled
+
+
+def enabled() -> bool:
+    if _enabled is not None:
+        return _enabled
+    return os.environ.get("TRIAGE_NO_CACHE", "") in ("", "0")
+
+
+def directory() -> Path:
+    if os.environ.get("TRIAGE_CACHE_DIR"):
+        return Path(os.environ["TRIAGE_CACHE_DIR"])
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "iowq-triage"
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """Hash of the simulator's source: results depend on it."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def key(*parts: object) -> str:
+    text = repr((FORMAT, __version__, code_fingerprint()) + parts)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def cached(name: str, compute: Callable[[], object], *parts: object) -> object:
+    """compute()'s value, from disk when a run with the same key was kept."""
+    if not enabled():
+        return compute()
+    path = directory() / name / f"{key(name, *parts)}.pickle"
+    try:
+        with open(path, "rb") as handle:
+            return pickle.load(handle)
+    except FileNotFoundError:
+        pass
+    except Exception:  # noqa: BLE001 - a damaged or foreign entry is recomputed, never trusted
+        pass
+    value = compute()
+    _store(path, value)
+    return value
+
+
+def _store(path: Path, value: object) -> None:
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        entries = sorted(path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
+        for old in entries[:-MAX_ENTRIES]:
+            old.unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only or full cache directory only costs time
