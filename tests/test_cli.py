@@ -40,7 +40,7 @@ def test_analyze_corpus_json_golden_and_schema():
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     jsonschema.validate(data, jsonout.json_schema())
-    assert (data["schema"], data["version"]) == ("iowq-triage.analysis", 2)
+    assert (data["schema"], data["version"]) == ("iowq-triage.analysis", 3)
     golden("analyze-corpus.json", result.stdout)
 
 

@@ -159,7 +159,7 @@ def test_text_and_json_goldens_for_the_seeds(seed_report):
     text = jsonout.report_dumps(seed_report)
     data = json.loads(text)
     jsonschema.validate(data, jsonout.json_schema("report"))
-    assert (data["schema"], data["version"]) == ("iowq-triage.report", 2)
+    assert (data["schema"], data["version"]) == ("iowq-triage.report", 3)
     assert [p["assessment"]["verdict"] for p in data["report"]["patches"]] == \
         [p.assessment.verdict for p in seed_report.patches]
     check_golden("report-corpus.json", text, __file__)
@@ -264,16 +264,27 @@ def test_headline_shows_a_regression_first_then_an_improvement():
 
 
 def test_timeline_shares_one_time_axis_and_stays_inside_its_panels():
-    r = ScenarioRun("s", (), "seeded", (), timeline_before=((0.0, 0, 0, 3), (10.0, 2, 1, 1), (6000.0, 0, 0, 0)),
-                    timeline_after=((0.0, 0, 0, 3), (10.0, 2, 2, 0)), events_before=((5.0, "exit"),))
+    r = ScenarioRun("s", (), "seeded", (),
+                    timeline_before=((0.0, 0, 0, 3, 0), (10.0, 2, 1, 1, 2), (6000.0, 0, 0, 0, 5)),
+                    timeline_after=((0.0, 0, 0, 3, 0), (10.0, 2, 2, 0, 2)),
+                    events_before=((5.0, "exit"), (5900.0, "io_wq_exit_start: IO_WQ_BIT_EXIT set")))
     g = timeline_svg(r)
-    assert g["t_max"] == "6000" and (g["w_max"], g["q_max"]) == (2, 3)
+    # 6 s of virtual time: the axis is in seconds, with round ticks
+    assert (g["t_max"], g["unit"], [t["label"] for t in g["ticks"]]) == ("6000", "s", ["0", "2", "4", "6"])
+    assert (g["w_max"], g["q_max"]) == (5, 3)  # the left scale holds the 5 workers created
     for panel in g["panels"]:
-        for series in ("alive", "running", "queued"):
+        for series in ("alive", "running", "queued", "created"):
             points = [tuple(map(float, p.split(","))) for p in panel[series].split()]
             assert all(g["left"] <= x <= g["right"] and panel["top"] <= y <= panel["bottom"] for x, y in points)
             assert points[-1][0] == g["right"]  # both panels run to the same end of the shared axis
-    assert g["panels"][0]["events"] == [{"x": round(48 + 664 * 5.0 / 6000, 1), "text": "5 ms: exit"}]
+    assert [p["created_total"] for p in g["panels"]] == [5, 2]
+    # events are numbered for the list under the picture; io-wq calls are marked and labelled
+    assert g["panels"][0]["events"] == [
+        {"x": round(48 + 664 * 5.0 / 6000, 1), "n": 1, "marked": False, "label": "", "text": "0.005 s: exit"},
+        {"x": round(48 + 664 * 5900.0 / 6000, 1), "n": 2, "marked": True, "label": "io_wq_exit_start",
+         "text": "5.900 s: io_wq_exit_start: IO_WQ_BIT_EXIT set"}]
+    short = timeline_svg(ScenarioRun("s", (), "seeded", (), timeline_before=((0.0, 1, 0, 0, 1), (13.0, 0, 0, 0, 1))))
+    assert (short["unit"], [t["label"] for t in short["ticks"]]) == ("ms", ["0", "5", "10"])
     assert timeline_svg(ScenarioRun("s", (), "seeded", ())) is None
 
 
@@ -356,7 +367,7 @@ def test_report_command_writes_the_site_atomically_and_refuses_to_overwrite(tmp_
     out = tmp_path / "site"
     first = run("report", "--no-behaviour", *SEEDS, "-o", str(out))
     assert first.returncode == 0, first.stderr
-    assert "Verdict: stable backport (risk 3)" in first.stdout
+    assert "Verdict: stable backport; risk 3 of 25 (low: small and contained)" in first.stdout
     names = sorted(p.name for p in out.iterdir())
     assert "index.html" in names and "undated-patch-000-2685cdb7e3545392.html" in names and len(names) == 19
     assert not [n for n in names if n.startswith(".")]  # no temporary file left behind
@@ -379,6 +390,13 @@ def test_report_command_formats_and_errors(tmp_path):
     assert json.loads(schema.stdout)["title"] == "iowq-triage.report v2"
     missing = run("report", "--format", "text", "no-such-file.eml")
     assert missing.returncode == 3 and missing.stderr == "triage: no-such-file.eml: no such file\n"
+    assert missing.stdout == ""
+    # no input could be read: no folder, no empty index, no file
+    nothing = tmp_path / "nothing"
+    unread = run("report", "no-such-file.eml", "-o", str(nothing))
+    assert (unread.returncode, unread.stdout, nothing.exists()) == (3, "", False)
+    unread = run("analyze", "no-such-file.eml", "-o", str(tmp_path / "nothing.txt"))
+    assert (unread.returncode, (tmp_path / "nothing.txt").exists()) == (3, False)
     mbox_path = tmp_path / "thread.mbox"
     mbox_path.write_bytes(thread_mbox())
     home = tmp_path / "home"

@@ -217,7 +217,9 @@ def test_scan_finds_untagged_candidates(story, tmp_path):
     """m4 carries Fixes: m3 but no Cc: stable in its own message; 6.8.y and
     6.9.y have m3 and lack m4; 5.15.y has m3 as a backport; 6.6.y has m4."""
     with KernelRepo(story["path"]) as repo:
-        found = scan(repo, "v6.6..master", "master", branch_names(repo, None)[1])
+        scanned = scan(repo, "v6.6..master", "master", branch_names(repo, None)[1])
+    found = scanned.candidates
+    assert scanned.checked == 2  # m4 and m5 change io-wq after v6.6
     assert [(c.sha, c.subject, c.fixes) for c in found] == [(story["m4"], FIX_SUBJECT, (story["m3"][:12],))]
     assert found[0].branches == (
         f"linux-5.15.y: Fixes target {story['m3'][:12]} in branch as backport {story['s1'][:12]}, fix not in branch",
@@ -242,6 +244,8 @@ def test_cli_errors_are_one_line(story, tmp_path):
          "not a valid revision"),
         (["scan", "--repo", str(story["path"]), "--", "--output=/tmp/x..master"], 6, "not a valid revision"),
         (["scan", "v6.6..master"], 6, "no kernel tree given"),
+        (["scan", "--repo", str(story["path"]), "v6.11..v6.99"], 6, "v6.11..v6.99"),
+        (["analyze", "--no-behaviour", "--repo", str(story["path"]), "v6.11..v6.99"], 6, "v6.11..v6.99"),
     ]
     for args, code, words in cases:
         proc = _cli(*args, cwd=tmp_path)
@@ -268,6 +272,8 @@ def test_cli_text_and_json(story, tmp_path):
     assert proc.stdout.splitlines()[0] == f"{story['m4'][:12]} {FIX_SUBJECT}"
     proc = _cli("scan", "--repo", str(story["path"]), "--format", "json", "v6.6..master", cwd=tmp_path)
     assert json.loads(proc.stdout)[0]["sha"] == story["m4"]
+    proc = _cli("scan", "--repo", str(story["path"]), "v6.10..master", cwd=tmp_path)
+    assert (proc.returncode, proc.stdout) == (0, "no candidates in v6.10..master (1 io-wq commit checked)\n")
 
 
 def test_the_tree_is_untouched(story):

@@ -151,7 +151,7 @@ def analyze(paths: list[str], source_path: str | None = None, profiles_path: str
 def _analyze_one(path: str, source, profiles, behaviour: bool, tree=None) -> InputResult:
     try:
         doc = _read_input(path, tree[0] if tree else None)
-    except InputError as exc:
+    except (InputError, GitError) as exc:
         return InputResult(path, None, error=exc.problem, exit_code=exc.exit_code)
     problems = list(doc.problems)
     code = DiffError.exit_code if doc.problems else 0
@@ -184,13 +184,18 @@ def _read_input(path: str, repo) -> Document:
     from triage.tree.repo import safe_rev
     from triage.tree.stable import IOWQ_PATHS
 
-    try:
-        if ".." in path:
+    if ".." in path:
+        # not a file, so a range of the tree: git's refusal is a tree error (exit 6)
+        try:
             shows = repo.show_range(path, IOWQ_PATHS)
-            if not shows:
-                raise InputError(path, f"no commit in this range of {repo.path} touches io-wq")
-            messages = [m for sha, text in shows for m in read_bytes(text.encode(), f"{path}@{sha[:12]}").messages]
-            return Document(path, "git-log", tuple(messages))
+        except GitError as exc:
+            raise GitError(path, f"no such file, and not a range of {repo.path}: "
+                                 + re.sub(r"^git \w+: (?:fatal: )?", "", exc.problem)) from None
+        if not shows:
+            raise InputError(path, f"no commit in this range of {repo.path} touches io-wq")
+        messages = [m for sha, text in shows for m in read_bytes(text.encode(), f"{path}@{sha[:12]}").messages]
+        return Document(path, "git-log", tuple(messages))
+    try:
         sha = repo.resolve(safe_rev(path))
     except GitError as exc:
         raise InputError(path, f"no such file, and {exc.problem}") from None

@@ -94,6 +94,7 @@ def analyze(
     """
     _cache(no_cache)
     results = analyze_inputs(inputs, source, profiles, behaviour, *_tree_args(repo, branches))
+    _stop_if_nothing_read(results)
     if fmt is Format.json:
         text = jsonout.dumps(results)
     else:
@@ -145,6 +146,7 @@ def report(
         raise typer.BadParameter("--format html writes a directory: give -o DIR", param_hint="-o")
     _cache(no_cache)
     results = analyze_inputs(inputs, source, profiles, behaviour, *_tree_args(repo, branches))
+    _stop_if_nothing_read(results)
     built = build_report(results)
     if fmt is ReportFormat.html:
         from triage.outfile import write_files
@@ -182,16 +184,18 @@ def report(
 def _git_identity():
     """The reply's From: git config user.name and user.email, as git
     send-email would use them."""
-    import subprocess
-
     from triage.model import Person
+    from triage.tree.repo import user_config
 
-    def get(key: str) -> str:
-        proc = subprocess.run(["git", "config", "--get", key], capture_output=True, text=True, check=False)
-        return proc.stdout.strip() if proc.returncode == 0 else ""
-
-    name, email = get("user.name"), get("user.email")
+    name, email = user_config("user.name") or "", user_config("user.email")
     return Person(name, email) if email else None
+
+
+def _stop_if_nothing_read(results) -> None:
+    """No input could be read: report why and write nothing (an empty
+    report would look like a clean one)."""
+    if results and all(r.error for r in results):
+        _exit_for(results)
 
 
 def _exit_for(results, at_least: int = 0) -> None:
@@ -364,9 +368,12 @@ def scan(
         mainline, names = branch_names(tree, _branch_list(branches))
         found = scan_range(tree, rev_range, mainline, names)
     if fmt is Format.json:
-        sys.stdout.write(json.dumps([jsonout.to_data(c) for c in found], indent=2) + "\n")
+        sys.stdout.write(json.dumps([jsonout.to_data(c) for c in found.candidates], indent=2) + "\n")
         return
-    for c in found:
+    if not found.candidates:
+        typer.echo(f"no candidates in {rev_range} ({found.checked} io-wq commit{'s' * (found.checked != 1)} "
+                   "checked)")
+    for c in found.candidates:
         typer.echo(f"{c.sha[:12]} {c.subject}")
         for line in c.branches:
             typer.echo(f"    {line}; no Cc: stable")
@@ -378,10 +385,10 @@ def _repo_path(given: Optional[str]) -> Optional[str]:
         return given
     if os.environ.get("TRIAGE_REPO"):
         return os.environ["TRIAGE_REPO"]
-    import subprocess
+    from triage.tree.repo import user_config
 
-    proc = subprocess.run(["git", "config", "--get", "triage.repo"], capture_output=True, text=True, check=False)
-    return os.path.expanduser(proc.stdout.strip()) if proc.returncode == 0 and proc.stdout.strip() else None
+    configured = user_config("triage.repo")
+    return os.path.expanduser(configured) if configured else None
 
 
 def _tree_args(repo: Optional[str], branches: Optional[str]) -> tuple[Optional[str], Optional[list[str]]]:

@@ -404,10 +404,11 @@ class ScenarioRun:
     metrics: tuple[MetricDelta, ...]
     findings_before: tuple[str, ...] = ()
     findings_after: tuple[str, ...] = ()
-    # (virtual ms, workers alive, running, work queued) at each change, thinned
-    # to at most TIMELINE_POINTS; events as (virtual ms, text)
-    timeline_before: tuple[tuple[float, int, int, int], ...] = ()
-    timeline_after: tuple[tuple[float, int, int, int], ...] = ()
+    # (virtual ms, workers alive, workers running, work queued, workers created
+    # so far) at each change, thinned to about TIMELINE_POINTS; events as
+    # (virtual ms, text)
+    timeline_before: tuple[tuple[float, int, int, int, int], ...] = ()
+    timeline_after: tuple[tuple[float, int, int, int, int], ...] = ()
     events_before: tuple[tuple[float, str], ...] = ()
     events_after: tuple[tuple[float, str], ...] = ()
     details: tuple[FindingDetail, ...] = ()
@@ -558,6 +559,8 @@ class Assessment:
     checks: tuple[RuleCheck, ...]
     risk: tuple[RiskFactor, ...]
     blind_spots: tuple[str, ...]
+    risk_max: int = 0  # the largest total the factors can reach: the scale of risk_total
+    risk_band: str = ""  # what the total means, in words (assess/risk.py BANDS)
 
     @property
     def risk_total(self) -> int:

@@ -17,6 +17,26 @@ _SYNC = re.compile(r"\b(?:\w*spin_(?:un)?lock\w*|mutex_(?:un)?lock|rcu_read_(?:u
                    r"smp_\w*mb|READ_ONCE|WRITE_ONCE|refcount_\w+|\w+_ref_(?:get|put))\b")
 
 
+# The most each factor can weigh; their sum is the scale a total is read
+# against. A factor not in this table is a bug (tests check every weight).
+MAXIMUM = {"size": 3, "spread": 3, "locking and ordering": 2, "struct layout": 2, "recovered diff": 1,
+           "findings the patch introduces": 5, "findings after the patch": 3, "simulated regression": 3,
+           "backport work": 3}
+RISK_MAX = sum(MAXIMUM.values())
+# (highest total in the band, name, what it asks of a reviewer)
+BANDS = ((3, "low", "small and contained"),
+         (7, "moderate", "review with care"),
+         (RISK_MAX, "high", "several risks together: review closely, test the backport"))
+
+
+def risk_band(total: int) -> str:
+    """The band a total falls in, in words: "moderate: review with care"."""
+    for top, name, meaning in BANDS:
+        if total <= top:
+            return f"{name}: {meaning}"
+    return f"{BANDS[-1][1]}: {BANDS[-1][2]}"
+
+
 def own_hunks(message: Message) -> list[Hunk]:
     return [h for d in message.own_diffs for f in d.files for h in f.hunks]
 
@@ -52,11 +72,11 @@ def risk_factors(a: Analysis) -> tuple[RiskFactor, ...]:
         out.append(RiskFactor("struct layout", 2, f"size changes: {sizes}"))
     elif structs:
         out.append(RiskFactor("struct layout", 1, "struct changed, size unchanged or unknown: " + ", ".join(structs)))
-    for d in a.message.own_diffs:
-        for r in d.recoveries:
-            if r.method == "flattened":
-                out.append(RiskFactor("recovered diff", 1, f"rebuilt from flattened text, confidence "
-                                                           f"{r.confidence:.2f}: what is reviewed may differ"))
+    flattened = [r for d in a.message.own_diffs for r in d.recoveries if r.method == "flattened"]
+    if flattened:
+        low = min(r.confidence for r in flattened)
+        out.append(RiskFactor("recovered diff", 1, f"rebuilt from flattened text, confidence {low:.2f}: "
+                                                   "what is reviewed may differ"))
     if a.behaviour is not None:
         new = [f for r in a.behaviour.runs for f in r.new_findings]
         races = [f for r in a.behaviour.runs for f in r.findings_after if f not in new]

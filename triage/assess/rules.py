@@ -7,7 +7,7 @@ evidence is missing (no tree, no diff, no model), never turned into a pass.
 
 from __future__ import annotations
 
-from triage.assess.risk import changed_lines, own_functions, own_hunks, risk_factors
+from triage.assess.risk import RISK_MAX, changed_lines, own_functions, own_hunks, risk_band, risk_factors
 from triage.model import Analysis, Assessment, RuleCheck
 
 MAX_LINES = 100  # "It cannot be bigger than 100 lines, with context."
@@ -18,7 +18,9 @@ def assess(analysis: Analysis) -> Assessment:
     checks = (size(analysis), upstream_first(analysis), fixes_form(analysis), stable_tag(analysis),
               real_bug(analysis), obviously_correct(analysis))
     verdict, reasons = patch_verdict(analysis, checks)
-    return Assessment(verdict, tuple(reasons), checks, risk_factors(analysis), blind_spots(analysis))
+    risk = risk_factors(analysis)
+    return Assessment(verdict, tuple(reasons), checks, risk, blind_spots(analysis), RISK_MAX,
+                      risk_band(sum(f.weight for f in risk)))
 
 
 def size(a: Analysis) -> RuleCheck:

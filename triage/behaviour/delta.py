@@ -121,11 +121,12 @@ TIMELINE_POINTS = 240
 EVENTS = 40
 
 
-def _thin(samples) -> tuple[tuple[float, int, int, int], ...]:
+def _thin(samples) -> tuple[tuple[float, int, int, int, int], ...]:
     """Keep the shape of a long timeline in a bounded size: every change when
     short, else the first point of each of TIMELINE_POINTS equal time slices
-    plus the slice's peaks (so a burst is never thinned away)."""
-    points = [(round(s.time * 1000, 3), s.alive, s.running, s.queued) for s in samples]
+    plus the slice's peaks (so a burst is never thinned away) and the last
+    point (where the cumulative count of created workers ends)."""
+    points = [(round(s.time * 1000, 3), s.alive, s.running, s.queued, s.created) for s in samples]
     if len(points) <= TIMELINE_POINTS:
         return tuple(points)
     end = points[-1][0] or 1.0
@@ -136,8 +137,17 @@ def _thin(samples) -> tuple[tuple[float, int, int, int], ...]:
     for _, group in sorted(slices.items()):
         peak = max(group, key=lambda p: (p[1], p[3]))
         out += [group[0]] + ([peak] if peak is not group[0] else [])
+    if out[-1] is not points[-1]:
+        out.append(points[-1])
     return tuple(out)
 
 
+MARKED = 10  # io-wq API events (exit request, drain, exit-on-idle) kept beyond the first EVENTS
+
+
 def _events(events) -> tuple[tuple[float, str], ...]:
-    return tuple((round(t * 1000, 3), text) for t, text in events[:EVENTS])
+    """The first EVENTS events, and beyond them the calls into io-wq's API
+    (`io_wq_exit_start`, `io_wq_exit_workers`, ...): a long run's exit
+    request must not be cut off by its first thousand worker events."""
+    later = [e for e in events[EVENTS:] if e[1].startswith("io_wq_")][:MARKED]
+    return tuple((round(t * 1000, 3), text) for t, text in list(events[:EVENTS]) + later)

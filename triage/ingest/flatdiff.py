@@ -19,6 +19,7 @@ stream and is split off by the same search.
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass
 
@@ -29,11 +30,11 @@ from triage.patterns import HUNK_ANYWHERE, INDEX_ANYWHERE, hunk_numbers
 _FILE = re.compile(r"diff --git (?P<a>\S+) (?P<b>\S+)")
 _MODE = re.compile(r"\b(?P<what>new file mode|deleted file mode) (?P<mode>\d{6})")
 _MAX_LINE_TOKENS = 48
-# Search states one diff may evaluate. Each costs up to _MAX_LINE_TOKENS
-# line costs (~50 us here): the budget bounds a rebuild to about 4 s. The
-# 1,476 io-wq.c hunks of ../shared/lore-io-wq of <= 40 lines, flattened,
-# need at most 71,680 (99% under 34,000).
-STATE_BUDGET = 80_000
+# Search steps (states expanded plus moves considered) one diff may take,
+# ~4 us each here: the budget bounds a rebuild to about 3 s. The 1,476
+# io-wq.c hunks of ../shared/lore-io-wq of <= 40 lines, flattened, need at
+# most 563,793 (99% under 162,000).
+STATE_BUDGET = 600_000
 
 _GIT_HEADER = re.compile(r"diff --git a/\S+ b/\S")
 _MARKER = re.compile(r"\s[+-] ")
@@ -182,7 +183,6 @@ class _Search:
         self.tokens, self.breaks = tokens, breaks
         self.old_len, self.new_len, self.last = old_len, new_len, last
         self.n = len(tokens)
-        self.memo: dict = {}
         self.lines: dict = {}
         self.span_cache: dict = {}
         self.budget = budget
@@ -227,64 +227,40 @@ class _Search:
                 kind, text, base, bad = self.line(i, j)
                 if kind == " " and not text:
                     continue
-                found.append((j, kind, text, base, bad, 0 if kind == "+" else 1, 0 if kind == "-" else 1))
+                found.append((j, kind, text, round(base * 20), bad, 0 if kind == "+" else 1,
+                              0 if kind == "-" else 1))
         return found
 
-    def best(self, i: int, old: int, new: int, blank_used: bool, prev: str):
-        """The cheapest way to finish from this state, or None."""
-        start = (i, old, new, blank_used, prev)
-        memo = self.memo
-        if start in memo:
-            return memo[start]
-        pending: dict = {}
-        stack = [start]
-        while stack:
-            state = stack[-1]
-            if state in memo:
-                stack.pop()
-                continue
-            moves = pending.get(state)
-            if moves is None:
-                moves = pending[state] = self._moves(*state)
-                if isinstance(moves, list):
-                    missing = [m[0] for m in moves if m[0] not in memo]
-                    if missing:
-                        stack.extend(missing)
-                        continue
-            memo[state] = self._choose(moves)
-            del pending[state]
-            stack.pop()
-            self.budget.charge()
-        return memo[start]
-
-    def _moves(self, i, old, new, blank_used, prev):
-        """The final value (a tuple or None) when no line can follow, else
-        the possible next lines: (next state, line, cost, mid-statement)."""
+    def _moves(self, state):
+        """(terminal cost or None, [(next state, line, cost, mid-statement)]).
+        A terminal cost is what ending the hunk here costs: 0 when the
+        counts are met at the end of the tokens, 0.6 a word when the last
+        hunk leaves text over (a signature, a footer). Costs are integers
+        in twentieths: every cost of the model is a multiple of 0.05, and
+        integers make ties exact."""
+        i, old, new, blank_used, prev = state
         done = old == self.old_len and new == self.new_len
         if i == self.n:
             if done:
-                return (0.0, 1, 0, 0, None, None)
+                return 0, []
             # a newline at the very end stands for a last blank context line
             if (i in self.breaks and not blank_used and old + 1 == self.old_len
                     and new + 1 == self.new_len):
-                return (0.1, 1, 0, 0, (" ", ""), (i, old + 1, new + 1, True, " "))
-            return None
+                return None, [((i, old + 1, new + 1, True, " "), (" ", ""), 2, 0)]
+            return None, []
         if done:
-            if not self.last:
-                return None
-            leftover = self.n - i
-            return (0.6 * leftover, 1, 0, leftover, None, None)
+            return (12 * (self.n - i), []) if self.last else (None, [])
         # every remaining line needs a token, but one blank per newline
         if self.n - i + self.breaks_after[i] < max(self.old_len - old, self.new_len - new):
-            return None
+            return None, []
         # added minus removed lines still to come is fixed by the counts, and
         # each such line starts at a marker token
         surplus = (self.new_len - new) - (self.old_len - old)
         if not -self.minus_after[i] <= surplus <= self.plus_after[i]:
-            return None
+            return None, []
         moves = []
         if i in self.breaks and not blank_used and old < self.old_len and new < self.new_len:
-            moves.append(((i, old + 1, new + 1, True, " "), (" ", ""), 0.1, 0))
+            moves.append(((i, old + 1, new + 1, True, " "), (" ", ""), 2, 0))
         for j, kind, text, base, bad, d_old, d_new in self.spans(i):
             if old + d_old > self.old_len or new + d_new > self.new_len:
                 break
@@ -292,63 +268,117 @@ class _Search:
             if not text:
                 # A blank added/removed line; two in a row are rare in kernel
                 # code (checkpatch objects), which settles "+ + foo();".
-                cost = 0.8 if prev.endswith("b") else 0.3
+                cost = 16 if prev.endswith("b") else 6
             if kind != " " and not prev.startswith(kind):
                 # Each new run of changes costs: a patch's added lines come
                 # in blocks, which settles "+ foo(); + bar();" splits.
-                cost += 0.25
+                cost += 5
             moves.append(((j, old + d_old, new + d_new, False, kind + ("b" if not text else "")),
                           (kind, text), cost, bad))
-        return moves
+        return None, moves
 
-    def _choose(self, moves):
-        # value: (cost, ties, bad_ends, leftover, line or None, next state or None)
-        if not isinstance(moves, list):
-            return moves
-        memo = self.memo
-        options = []
-        for nxt, line, cost, bad in moves:
-            rest = memo[nxt]
-            if rest is not None:
-                options.append((rest[0] + cost, rest[1], rest[2] + bad, rest[3], line, nxt))
-        if not options:
+    def solve(self, starts: list[tuple[tuple, int]]):
+        """The cheapest split from any of the starts (state, initial cost):
+        (start index, cost, number of equally cheap splits, lines, lines
+        ending mid-statement, words left over), or None.
+
+        Uniform-cost search (Dijkstra) over the DAG of states, so only the
+        states cheaper than the best split are ever expanded (a memoised
+        search of every state took minutes on the lore archive). Among
+        equal costs a state is expanded after everything that leads to it
+        (every move advances the token index or the line counts), so the
+        number of cheapest ways into it is complete when it is expanded.
+        The chosen split takes, at each state, the first cheapest move in
+        move order: the same choice the exhaustive search made."""
+        goal = ("goal",)
+        dist: dict = {}
+        count: dict = {}
+        preds: dict = {}  # state -> states with a cheapest move into it
+        heap: list = []
+        for index, (state, cost) in enumerate(starts):
+            if state not in dist or cost < dist[state]:
+                dist[state], count[state], preds[state] = cost, 1, []
+                heapq.heappush(heap, (cost, state[0], state[1] + state[2], index, state))
+        done: set = set()
+        best = None
+        serial = len(starts)
+        moves_of: dict = {}
+        while heap:
+            cost, _, _, _, state = heapq.heappop(heap)
+            if state in done or cost != dist[state]:
+                continue
+            if best is not None and cost > best:
+                break
+            done.add(state)
+            if state is goal:
+                best = cost
+                continue
+            terminal, moves = self._moves(state)
+            self.budget.charge(1 + len(moves))
+            moves_of[state] = moves
+            targets = [(nxt, step) for nxt, _, step, _ in moves]
+            if terminal is not None:
+                targets.append((goal, terminal))
+            for nxt, step in targets:
+                d = cost + step
+                known = dist.get(nxt)
+                if known is None or d < known:
+                    dist[nxt], count[nxt], preds[nxt] = d, count[state], [state]
+                    serial += 1
+                    key = (d, self.n + 1, 0) if nxt is goal else (d, nxt[0], nxt[1] + nxt[2])
+                    heapq.heappush(heap, key + (serial, nxt))
+                elif d == known:
+                    count[nxt] = min(count[nxt] + count[state], 10**6)
+                    preds[nxt].append(state)
+        if best is None:
             return None
-        low = min(o[0] for o in options)
-        winners = [o for o in options if abs(o[0] - low) < 1e-9]
-        head = winners[0]
-        return (head[0], min(sum(o[1] for o in winners), 10**6), head[2], head[3], head[4], head[5])
-
-    def unwind(self, state) -> _Choice:
-        first = self.best(*state)
-        lines = []
-        node = first
-        while node is not None and node[4] is not None:
-            lines.append(node[4])
-            node = self.best(*node[5])
-        return _Choice(first[0], first[1], tuple(lines), first[2], first[3])
+        # states on a cheapest split: walk the cheapest moves back from the goal
+        on_path = {goal}
+        stack = [goal]
+        while stack:
+            for p in preds[stack.pop()]:
+                if p not in on_path:
+                    on_path.add(p)
+                    stack.append(p)
+        start_index = next(k for k, (state, cost) in enumerate(starts)
+                           if state in on_path and dist[state] == cost)
+        state = starts[start_index][0]
+        lines, bad_ends, leftover = [], 0, 0
+        while True:
+            terminal, _ = self._moves(state)
+            step = next(((nxt, line, bad) for nxt, line, c, bad in moves_of[state]
+                         if nxt in on_path and dist[nxt] == dist[state] + c), None)
+            if step is None:  # the goal: the hunk ends here
+                leftover = self.n - state[0] if terminal else 0
+                break
+            state, line, bad = step
+            lines.append(line)
+            bad_ends += bad
+        return start_index, best, count[goal], tuple(lines), bad_ends, leftover
 
 
 class _Budget:
-    """Search states one diff may evaluate (see STATE_BUDGET)."""
+    """Search steps one diff may take (see STATE_BUDGET)."""
 
     def __init__(self, limit: int, words: int) -> None:
         self.limit, self.used, self.words = limit, 0, words
 
-    def charge(self) -> None:
-        self.used += 1
+    def charge(self, steps: int) -> None:
+        self.used += steps
         if self.used > self.limit:
-            raise DiffError("flattened diff", f"not rebuilt: its {self.words:,} words allow more than "
-                            f"{self.limit:,} ways to break them into lines (the search is bounded; "
-                            "restore the line breaks by hand, or fetch the raw mail)")
+            raise DiffError("flattened diff", f"not rebuilt: finding where the line breaks of its "
+                            f"{self.words:,} words were takes more than {self.limit:,} search steps "
+                            "(the search is bounded; restore the line breaks by hand, or fetch the raw mail)")
 
 
 def _hint_split(tokens: tuple[str, ...], breaks: frozenset[int], old_len: int, new_len: int,
                 last: bool, budget: "_Budget") -> tuple[str, _Choice]:
     """Choose git's section text (a prefix of the tokens: it is on the @@
     line, so it never spans a surviving newline) and the line breaks after
-    it, in one search that shares its memo across every prefix length."""
+    it, in one search that starts from every prefix length at once."""
     search = _Search(tokens, breaks, old_len, new_len, last, budget)
-    results: list[tuple[float, int, str, tuple]] = []
+    starts: list[tuple[tuple, int]] = []
+    hints: list[str] = []
     for s in range(0, min(len(tokens), 24) + 1):
         if s > 1 and (s - 1) in breaks:
             break
@@ -368,18 +398,13 @@ def _hint_split(tokens: tuple[str, ...], breaks: frozenset[int], old_len: int, n
             hint_cost += _join_cost(hint.split() + ["x"])
             if "(" not in hint and "{" not in hint:
                 hint_cost += 0.6
-        state = (s, 0, 0, False, "")
-        found = search.best(*state)
-        if found is not None:
-            results.append((found[0] + hint_cost, found[1], hint, state))
-    if not results:
+        starts.append(((s, 0, 0, False, ""), round(hint_cost * 20)))
+        hints.append(hint)
+    found = search.solve(starts)
+    if found is None:
         raise DiffError("flattened diff", f"no way to split a hunk into {old_len} old / {new_len} new lines")
-    low = min(r[0] for r in results)
-    winners = [r for r in results if abs(r[0] - low) < 1e-9]
-    _, _, hint, state = winners[0]
-    choice = search.unwind(state)
-    ties = sum(r[1] for r in winners)
-    return hint, _Choice(low, ties, choice.lines, choice.bad_ends, choice.leftover)
+    index, cost, ties, lines, bad_ends, leftover = found
+    return hints[index], _Choice(cost / 20, ties, lines, bad_ends, leftover)
 
 
 def _tokens(text: str) -> tuple[tuple[str, ...], frozenset[int]]:

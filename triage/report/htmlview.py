@@ -9,14 +9,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import itertools
+import math
 from datetime import datetime, timezone
 from urllib.parse import quote
 
-from triage.model import BranchFacts, Change, Outcome, PatchReport, Report, ScenarioRun
+from triage.model import BranchFacts, Change, Outcome, PatchReport, Report, ScenarioRun, on_hunk
 from triage.report import words
-from triage.model import on_hunk
 from triage.report.build import shown_diffs
-from triage.report.textview import _EVIDENCE, _KNOB_STATE, _facts
 
 LORE = "https://lore.kernel.org/r/"
 
@@ -137,6 +136,7 @@ def patch_page(p: PatchReport) -> dict:
                    for c in s.checks],
         "risk": [{"name": f.name, "weight": f.weight, "reason": f.reason} for f in s.risk],
         "risk_total": s.risk_total,
+        "risk_scale": words.risk_text(s),
         "blind_spots": list(s.blind_spots) + list(a.notes) + list(m.warnings),
         "thread": [{"subject": t.subject or t.source, "author": t.author or "unknown", "date": t.date or "",
                     "href": lore_url(t.message_id) if t.message_id else "",
@@ -178,7 +178,7 @@ def _diffs(p: PatchReport) -> list[dict]:
                     lines.append({"cls": {"+": "add", "-": "del"}.get(line.kind, "ctx"), "marker": line.kind,
                                   "no": "" if no is None else str(no), "text": line.text, "comments": notes.get(i, [])})
                 changes = [{"symbol": c.symbol, "kind": c.kind, "how": "; ".join(c.how),
-                            "evidence": _EVIDENCE.get(c.evidence, c.evidence),
+                            "evidence": words.EVIDENCE.get(c.evidence, c.evidence),
                             "hint": "" if c.hint_agrees is not False else f"git's @@ text says {c.hint!r}: wrong"}
                            for c in on_hunk(a.symbols, d_index, f.path, h_index)]
                 hunks.append({"header": h.header.rstrip(), "counts": "" if h.counts_check
@@ -195,8 +195,8 @@ def _diffs(p: PatchReport) -> list[dict]:
 def _layout(delta) -> dict:
     before = {f.profile: f for f in delta.before}
     return {"symbol": delta.symbol, "origin": delta.origin,
-            "rows": [{"profile": f.profile, "before": _facts(before[f.profile]) if f.profile in before else "",
-                      "after": _facts(f)} for f in delta.after]}
+            "rows": [{"profile": f.profile, "before": words.layout_facts(before[f.profile]) if f.profile in before else "",
+                      "after": words.layout_facts(f)} for f in delta.after]}
 
 
 def _behaviour(b) -> dict:
@@ -246,22 +246,37 @@ def compress_schedule(schedule: tuple[str, ...]) -> str:
 SVG_W, PANEL_H, LEFT, RIGHT, TOP, GAP = 760, 120, 48, 48, 18, 34
 
 
+def _nice_step(span: float, ticks: int = 5) -> float:
+    """A tick step of 1, 2 or 5 times a power of ten giving about `ticks`
+    intervals over span (so labels are round numbers)."""
+    raw = max(span / ticks, 1e-9)
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
 def timeline_svg(r: ScenarioRun) -> dict | None:
     """Geometry of the before/after timeline: two panels sharing one virtual
-    time axis; workers alive and running on the left scale, work queued on
-    the right one; events as ticks with their text in a tooltip."""
+    time axis (in s when it spans 2 s or more, else ms; round ticks); workers
+    alive, running and created so far on the left scale (creations are what
+    churn changes: a flat "alive" line hides 38 forks against 9), work queued
+    on the right one; events as numbered ticks, listed in words under the
+    picture, calls into io-wq's API (exit request, drain) marked taller and
+    labelled."""
     if not r.timeline_before and not r.timeline_after:
         return None
     series = (("before", r.timeline_before, r.events_before), ("after", r.timeline_after, r.events_after))
     t_max = max([p[0] for _, tl, _ in series for p in tl] + [e[0] for _, _, ev in series for e in ev] + [1.0])
-    w_max = max([max(p[1], p[2]) for _, tl, _ in series for p in tl] + [1])
+    w_max = max([max(p[1], p[2], p[4] if len(p) > 4 else 0) for _, tl, _ in series for p in tl] + [1])
     q_max = max([p[3] for _, tl, _ in series for p in tl] + [1])
     width = SVG_W - LEFT - RIGHT
+    unit, scale = ("s", 1000.0) if t_max >= 2000 else ("ms", 1.0)
+    step = _nice_step(t_max / scale)
 
     def x(t: float) -> float:
         return round(LEFT + width * t / t_max, 1)
 
     panels = []
+    number = 0
     for n, (side, tl, events) in enumerate(series):
         top = TOP + n * (PANEL_H + GAP)
 
@@ -271,26 +286,44 @@ def timeline_svg(r: ScenarioRun) -> dict | None:
         def steps(column: int, scale: float) -> str:
             points, last = [], None
             for p in tl:
+                value = p[column] if column < len(p) else 0
                 if last is not None:
                     points.append(f"{x(p[0])},{y(last, scale)}")
-                points.append(f"{x(p[0])},{y(p[column], scale)}")
-                last = p[column]
+                points.append(f"{x(p[0])},{y(value, scale)}")
+                last = value
             if tl:
                 points.append(f"{x(t_max)},{y(last, scale)}")
             return " ".join(points)
 
+        marks = []
+        for t, text in events:
+            number += 1
+            marked = text.startswith("io_wq_")
+            marks.append({"x": x(t), "n": number, "marked": marked, "label": text.split(":")[0] if marked else "",
+                          "text": f"{_time_label(t, unit)}: {text}"})
+        created = [p[4] for p in tl if len(p) > 4]
         panels.append({
             "side": side, "top": top, "bottom": top + PANEL_H, "label_y": top - 5,
-            "alive": steps(1, w_max), "running": steps(2, w_max), "queued": steps(3, q_max),
-            "events": [{"x": x(t), "text": f"{t:g} ms: {text}"} for t, text in events],
-            "empty": not tl,
+            "alive": steps(1, w_max), "running": steps(2, w_max), "created": steps(4, w_max),
+            "queued": steps(3, q_max), "events": marks, "empty": not tl,
+            "created_total": created[-1] if created else 0,
         })
-    ticks = [{"x": x(t_max * i / 4), "label": f"{t_max * i / 4:.4g}"} for i in range(5)]
+    ticks = []
+    k = 0
+    while k * step * scale <= t_max + 1e-9:
+        value = k * step
+        ticks.append({"x": x(value * scale), "label": f"{value:g}"})
+        k += 1
     return {"width": SVG_W, "height": TOP + 2 * PANEL_H + GAP + 36, "left": LEFT, "right": SVG_W - RIGHT,
-            "panels": panels, "ticks": ticks, "axis_y": TOP + 2 * PANEL_H + GAP + 4,
+            "panels": panels, "ticks": ticks, "axis_y": TOP + 2 * PANEL_H + GAP + 4, "unit": unit,
             "w_max": w_max, "q_max": q_max, "t_max": f"{t_max:g}",
-            "label": f"{r.scenario}: workers alive and running (left scale, 0..{w_max}) and work queued "
-                     f"(right scale, 0..{q_max}) over virtual time (0..{t_max:g} ms), before and after"}
+            "label": f"{r.scenario}: workers alive, running and created so far (left scale, 0..{w_max}) and "
+                     f"work queued (right scale, 0..{q_max}) over virtual time (0..{t_max / scale:g} {unit}), "
+                     "before and after"}
+
+
+def _time_label(ms: float, unit: str) -> str:
+    return f"{ms / 1000:.3f} s" if unit == "s" else f"{ms:g} ms"
 
 
 # ------------------------------------------------------------------ branches
@@ -319,5 +352,5 @@ def _branch(b: BranchFacts) -> dict:
         "reasons": list(b.reasons) + list(b.bug_reasons),
         "prerequisites": [p.symbol + (f" ← {p.introduced_by[:12]} ({p.introduced_subject})" if p.introduced_by else "")
                           + f": {p.detail}" for p in b.prerequisites],
-        "knobs": [f"{k.knob} = {k.value or 'unknown'}: {_KNOB_STATE[k.state]}" for k in b.knobs],
+        "knobs": [f"{k.knob} = {k.value or 'unknown'}: {words.KNOB_STATE[k.state]}" for k in b.knobs],
     }

@@ -14,11 +14,11 @@ import typing
 from triage import model
 
 SCHEMA_NAME = "iowq-triage.analysis"
-SCHEMA_VERSION = 2  # 2: knob values from text moved to Behaviour.claims; runs carry direction-aware deltas
+SCHEMA_VERSION = 3  # 3: timeline points carry workers created so far; risk_max and risk_band (2: claims, direction-aware deltas)
 # `triage report --format json`: the Report (patches with their analysis,
 # assessment, headlines and placed review comments). Versioned on its own.
 REPORT_SCHEMA_NAME = "iowq-triage.report"
-REPORT_SCHEMA_VERSION = 2  # 2: knob values from text moved to Behaviour.claims; runs carry direction-aware deltas
+REPORT_SCHEMA_VERSION = 3  # 3: timeline points carry workers created so far; risk_max and risk_band (2: claims, direction-aware deltas)
 
 # Derived facts worth having in JSON without recomputing them.
 _DERIVED = {

@@ -326,7 +326,7 @@ def _summary(p: PatchReport, shown_in_hunks: bool) -> list[str]:
     for c in s.checks:
         out += _wrap(f"{c.rule}: {c.status}, {c.reason}", "  - ", "    ")
     out.append("")
-    out += _wrap(f"Risk {s.risk_total}: " + (", ".join(f"{f.name} {f.weight}" for f in s.risk)
+    out += _wrap(f"{words.risk_text(s).capitalize()}: " + (", ".join(f"{f.name} {f.weight}" for f in s.risk)
                                              or "no risk factor found") + ".")
     if s.blind_spots:
         out.append("")

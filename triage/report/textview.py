@@ -7,14 +7,6 @@ from triage.model import Analysis, InputResult, Message, SymbolChange
 from triage.report import words
 from triage.model import on_hunk
 
-_EVIDENCE = {
-    "pre-image": "from the whole source file",
-    "hunk": "from the hunk's own lines",
-    "hint": "from git's @@ section text only (not checked against code)",
-    "none": "undetermined",
-}
-
-
 def input_view(result: InputResult) -> dict:
     return {
         "title": f"{result.source} ({result.form or 'unreadable'})",
@@ -137,7 +129,7 @@ def _diff_view(m: Message, index: int, analysis: Analysis) -> dict:
 def _change_line(c: SymbolChange) -> str:
     text = f"{c.kind} {c.symbol}" if c.kind not in ("struct", "union", "enum") else c.symbol
     text += ": " + "; ".join(c.how)
-    text += f"  [{_EVIDENCE.get(c.evidence, c.evidence)}]"
+    text += f"  [{words.EVIDENCE.get(c.evidence, c.evidence)}]"
     if c.hint_agrees is False:
         text += f"\n        ! git's section text says {c.hint!r}, which is not where this change is"
     return text
@@ -149,17 +141,8 @@ def _layout_line(delta) -> str:
     before = {f.profile: f for f in delta.before}
     for after in delta.after:
         b = before.get(after.profile)
-        rows.append(f"  {after.profile:<16} " + (f"{_facts(b)}  ->  " if b is not None else "") + _facts(after))
+        rows.append(f"  {after.profile:<16} " + (f"{words.layout_facts(b)}  ->  " if b is not None else "") + words.layout_facts(after))
     return "\n".join([head] + rows)
-
-
-def _facts(f) -> str:
-    if f.unknown:
-        return f"unknown ({f.unknown})"
-    text = f"{f.size} bytes, {f.cachelines} cachelines, {f.holes} holes ({f.sum_holes} bytes)"
-    if f.padding:
-        text += f", padding {f.padding}"
-    return text
 
 
 def _behaviour(b) -> dict:
@@ -205,15 +188,11 @@ def _tree(t) -> dict:
         line = f"{b.branch:<{width}}  {b.verdict.upper():<20} bug {b.bug:<7} apply {b.apply}"
         if b.file and b.file != "io_uring/io-wq.c":
             line += f"  (file {b.file})"
-        knobs = [f"knob {k.knob} = {k.value or 'unknown'} ({_KNOB_STATE[k.state]})" for k in b.knobs]
+        knobs = [f"knob {k.knob} = {k.value or 'unknown'} ({words.KNOB_STATE[k.state]})" for k in b.knobs]
         prereqs = [f"needs first: {p.symbol}" + (f' <- {p.introduced_by[:12]} ("{p.introduced_subject}")'
                                                   if p.introduced_by else "") for p in b.prerequisites]
         branches.append({"line": line, "reasons": list(b.reasons), "details": knobs + prereqs})
     return {"repo": t.repo, "head": head, "named": named, "branches": branches, "notes": list(t.notes)}
-
-
-_KNOB_STATE = {"before": "has the behaviour the patch removes", "after": "already behaves as after the patch",
-               "other": "neither the before nor the after value", "unknown": "not decidable from the file"}
 
 
 def report_view(report) -> dict:
@@ -229,7 +208,7 @@ def report_view(report) -> dict:
         patches.append({
             "title": row["subject"], "page": p.page, "input": p.input,
             "author": row["author"] or "(unknown)", "date": row["date"] or "(undated)",
-            "verdict": f"{s.verdict} (risk {s.risk_total})", "reasons": list(s.reasons),
+            "verdict": f"{s.verdict}; {words.risk_text(s)}", "reasons": list(s.reasons),
             "scenarios": row["scenarios"],
             "branches": [b["text"] for b in row["branches"]] if tree is not None else [],
             "no_tree": tree is None,

@@ -4,7 +4,7 @@ headlines, and the mail's claims (always as the mail's words)."""
 
 from __future__ import annotations
 
-from triage.model import Change, Claim, Headline, MetricDelta, Outcome, ScenarioRun
+from triage.model import Assessment, Change, Claim, Headline, MetricDelta, Outcome, ScenarioRun
 
 CHANGE_WORD = {Change.IMPROVED: "better", Change.REGRESSED: "worse", Change.MOVED: "changed",
                Change.UNCHANGED: "", Change.NOT_COMPARABLE: "not comparable"}
@@ -49,3 +49,32 @@ def origin_text(images: str) -> str:
     return {"none": "no code in this message", "quoted patch": "knobs read from the quoted patch's hunks",
             "hunks": "knobs read from the hunks", "source file": "knobs read from the whole pre-image and its "
             "patched copy"}.get(images, f"knobs read from the {images}")
+
+
+def risk_text(a: Assessment) -> str:
+    """The risk total on its scale, with what the band means:
+    "risk 4 of 25 (moderate: review with care)"."""
+    return f"risk {a.risk_total} of {a.risk_max} ({a.risk_band})"
+
+
+# how a symbol change was established (SymbolChange.evidence)
+EVIDENCE = {
+    "pre-image": "from the whole source file",
+    "hunk": "from the hunk's own lines",
+    "hint": "from git's @@ section text only (not checked against code)",
+    "none": "undetermined",
+}
+
+# what a stable branch's own file says of a knob (BranchKnob.state)
+KNOB_STATE = {"before": "has the behaviour the patch removes", "after": "already behaves as after the patch",
+              "other": "neither the before nor the after value", "unknown": "not decidable from the file"}
+
+
+def layout_facts(f) -> str:
+    """A struct layout in one line (LayoutFacts)."""
+    if f.unknown:
+        return f"unknown ({f.unknown})"
+    text = f"{f.size} bytes, {f.cachelines} cachelines, {f.holes} holes ({f.sum_holes} bytes)"
+    if f.padding:
+        text += f", padding {f.padding}"
+    return text

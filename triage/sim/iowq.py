@@ -91,6 +91,7 @@ class Sample:
     running: int
     queued: int
     done: int
+    created: int = 0  # workers forked so far (cumulative)
 
 
 class IoWq:
@@ -128,7 +129,7 @@ class IoWq:
     def sample(self) -> None:
         running = sum(1 for w in self.workers if not w.exiting and w.cur_work is not None)
         queued = sum(len(a.work_list) for a in self.acct)
-        s = Sample(self.engine.now, self.alive(), running, queued, self.done_works)
+        s = Sample(self.engine.now, self.alive(), running, queued, self.done_works, self.created)
         if self.samples and self.samples[-1].time == s.time:
             self.samples[-1] = s
         elif not self.samples or (self.samples[-1].alive, self.samples[-1].running, self.samples[-1].queued) != \

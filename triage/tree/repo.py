@@ -25,6 +25,17 @@ from triage.errors import GitError
 from triage.patterns import upstream_shas
 
 
+def user_config(key: str) -> str | None:
+    """A value of the user's own git configuration (`git config --get`),
+    or None when unset or when git is missing."""
+    try:
+        proc = subprocess.run(["git", "config", "--get", key], capture_output=True, text=True, check=False)
+    except OSError:
+        return None
+    value = proc.stdout.strip()
+    return value if proc.returncode == 0 and value else None
+
+
 def subject_key(subject: str) -> str:
     """A commit subject as compared: whitespace folded, a final full stop
     dropped (backports re-wrap and re-punctuate)."""

@@ -14,14 +14,27 @@ commits and one patch-id pass.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from triage.ingest.trailers import fixes_ref, parse_trailers, stable_cc
 from triage.model import StableCandidate
 from triage.tree.repo import Commit, KernelRepo, subject_key
 from triage.tree.stable import IOWQ_PATHS
 
 
-def scan(repo: KernelRepo, rev_range: str, mainline: str | None, branches: list[str]) -> list[StableCandidate]:
+@dataclass(frozen=True)
+class Scanned:
+    candidates: tuple[StableCandidate, ...]
+    checked: int  # io-wq commits of the range looked at
+
+
+def scan(repo: KernelRepo, rev_range: str, mainline: str | None, branches: list[str]) -> Scanned:
     commits = repo.log(rev_range, IOWQ_PATHS)
+    return Scanned(tuple(_candidates(repo, commits, mainline, branches)), len(commits))
+
+
+def _candidates(repo: KernelRepo, commits: list[Commit], mainline: str | None,
+                branches: list[str]) -> list[StableCandidate]:
     fixes: dict[str, list[str]] = {}
     tagged: set[str] = set()
     for c in commits:
