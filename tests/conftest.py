@@ -18,10 +18,13 @@ if os.environ.get("CI"):
     settings.load_profile("ci")
 
 # Simulator results kept on disk (triage/sim/cache.py) go to a folder of this
-# test session, shared by its in-process and subprocess runs; never the
-# user's own cache.
-_CACHE = tempfile.TemporaryDirectory(prefix="triage-test-cache-")
-os.environ["TRIAGE_CACHE_DIR"] = _CACHE.name
+# test session, shared by its in-process and subprocess runs and by the
+# xdist workers (they inherit the controller's environment); never the
+# user's own cache. The controller's TemporaryDirectory removes it at exit.
+if "TRIAGE_TEST_SESSION_CACHE" not in os.environ:
+    _CACHE = tempfile.TemporaryDirectory(prefix="triage-test-cache-")
+    os.environ["TRIAGE_TEST_SESSION_CACHE"] = _CACHE.name
+os.environ["TRIAGE_CACHE_DIR"] = os.environ["TRIAGE_TEST_SESSION_CACHE"]
 os.environ.pop("TRIAGE_NO_CACHE", None)
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -50,6 +50,15 @@ def test_schema_command_prints_the_schema():
     assert json.loads(result.stdout) == json.loads(json.dumps(jsonout.json_schema()))
 
 
+def test_inputs_analysed_in_parallel_come_out_in_order():
+    serial = run("analyze", "--jobs", "1", "--format", "json", *SEEDS)
+    parallel = run("analyze", "--jobs", "2", "--format", "json", *SEEDS)
+    assert parallel.returncode == serial.returncode == 0
+    assert parallel.stdout == serial.stdout
+    assert [i["source"] for i in json.loads(parallel.stdout)["inputs"]] == SEEDS
+    assert run("analyze", "--jobs", "-1", *SEEDS).returncode == 2
+
+
 def test_output_is_reproducible_and_the_real_entry_point_agrees():
     # a real process (the installed entry point's path) against the in-process
     # runner every other test uses: same bytes, and again the same

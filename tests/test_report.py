@@ -387,7 +387,7 @@ def test_report_command_formats_and_errors(tmp_path):
     assert as_json.returncode == 0, as_json.stderr
     jsonschema.validate(json.loads((tmp_path / "r.json").read_text()), jsonout.json_schema("report"))
     schema = run("schema", "report")
-    assert json.loads(schema.stdout)["title"] == "iowq-triage.report v2"
+    assert json.loads(schema.stdout)["title"] == "iowq-triage.report v3"
     missing = run("report", "--format", "text", "no-such-file.eml")
     assert missing.returncode == 3 and missing.stderr == "triage: no-such-file.eml: no such file\n"
     assert missing.stdout == ""

@@ -6,11 +6,14 @@ I/O edge that reads the inputs and the --source file.
 
 from __future__ import annotations
 
+import concurrent.futures
+import functools
+import multiprocessing
+import re
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
-import re
-
+from triage import progress
 from triage.diff import pahole
 from triage.diff.profiles import TypeInfo, load_profiles
 from triage.diff.symbols import apply_hunks, indent_kept, map_file, map_hunk
@@ -132,20 +135,51 @@ def _source_matches(file: FileDiff, name: str) -> bool:
 
 def analyze(paths: list[str], source_path: str | None = None, profiles_path: str | None = None,
             behaviour: bool = True, repo_path: str | None = None,
-            branches: list[str] | None = None) -> list[InputResult]:
+            branches: list[str] | None = None, jobs: int = 1) -> list[InputResult]:
     """Read and analyse every input; one failing input never stops the rest.
     With repo_path, an input may also be a commit or an A..B range of that
-    tree, and every patch gets the stable-branch matrix."""
+    tree, and every patch gets the stable-branch matrix. jobs > 1 analyses
+    inputs in that many processes; results keep the order of paths."""
     source = read_source(source_path) if source_path else None
     profiles = load_profiles(profiles_path)
-    if repo_path is None:
-        return [_analyze_one(path, source, profiles, behaviour) for path in paths]
-    from triage.tree.repo import KernelRepo
-    from triage.tree.stable import branch_names
+    tree = None
+    if repo_path is not None:
+        from triage.tree.repo import KernelRepo
+        from triage.tree.stable import branch_names
 
+        with KernelRepo(repo_path) as repo:
+            tree = (repo_path, *branch_names(repo, branches))
+    job = functools.partial(_analyze_path, source=source, profiles=profiles, behaviour=behaviour, tree=tree)
+    jobs = max(1, min(jobs, len(paths)))
+    out = []
+    with progress.task(f"analysing {len(paths)} input(s)", total=len(paths)) as shown:
+        if jobs == 1:
+            results = map(job, paths)
+        else:
+            # spawn, not fork: the progress display runs a thread, and a forked
+            # copy of a process with threads may hold a lock nobody releases
+            pool = concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
+            results = pool.map(job, paths)
+        try:
+            for path, result in zip(paths, results):
+                out.append(result)
+                shown.advance(f"analysed {path}")
+        finally:
+            if jobs > 1:
+                pool.shutdown(cancel_futures=True)
+    return out
+
+
+def _analyze_path(path: str, source, profiles, behaviour: bool, tree) -> InputResult:
+    """One input, in this process or a worker of the pool (a kernel tree is
+    opened where it is used: a repository handle does not cross processes)."""
+    if tree is None:
+        return _analyze_one(path, source, profiles, behaviour)
+    from triage.tree.repo import KernelRepo
+
+    repo_path, mainline, names = tree
     with KernelRepo(repo_path) as repo:
-        mainline, names = branch_names(repo, branches)
-        return [_analyze_one(path, source, profiles, behaviour, (repo, mainline, names)) for path in paths]
+        return _analyze_one(path, source, profiles, behaviour, (repo, mainline, names))
 
 
 def _analyze_one(path: str, source, profiles, behaviour: bool, tree=None) -> InputResult:

@@ -52,6 +52,12 @@ class Format(str, Enum):
     json = "json"
 
 
+def _jobs(given: int) -> int:
+    if given < 0:
+        raise typer.BadParameter("takes 0 (one per core) or a number of processes", param_hint="--jobs")
+    return given or os.cpu_count() or 1
+
+
 def _cache(no_cache: bool) -> None:
     if no_cache:
         from triage.sim import cache
@@ -82,6 +88,8 @@ def analyze(
                                            "triage.branches`, else every linux-X.Y.y plus master/main)."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Run every simulation again instead of reading "
                                   "results kept on disk (see README: cache)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Inputs analysed at once, each in a process of its own "
+                             "(0: one per core). Output order is the inputs' order whatever the number."),
 ) -> None:
     """What each patch is and what it touches: subject, author, trailers, commits
     named, stable tags, and every hunk mapped to the C symbol it changes. With a
@@ -93,7 +101,7 @@ def analyze(
     Example: triage analyze --repo ~/linux --branches linux-6.6.y,linux-6.12.y v6.15-rc1..v6.15
     """
     _cache(no_cache)
-    results = analyze_inputs(inputs, source, profiles, behaviour, *_tree_args(repo, branches))
+    results = analyze_inputs(inputs, source, profiles, behaviour, *_tree_args(repo, branches), jobs=_jobs(jobs))
     _stop_if_nothing_read(results)
     if fmt is Format.json:
         text = jsonout.dumps(results)
@@ -128,6 +136,8 @@ def report(
     branches: Optional[str] = typer.Option(None, "--branches", help="Comma-separated branches to check."),
     no_cache: bool = typer.Option(False, "--no-cache", help="Run every simulation again instead of reading "
                                   "results kept on disk (see README: cache)."),
+    jobs: int = typer.Option(0, "--jobs", "-j", help="Inputs analysed at once, each in a process of its own "
+                             "(0: one per core). Output order is the inputs' order whatever the number."),
 ) -> None:
     """A report per patch for the stable decision: the verdict and its
     reasons, metadata and trailers, the symbol table beside each hunk with the
@@ -145,7 +155,7 @@ def report(
     if fmt is ReportFormat.html and not output:
         raise typer.BadParameter("--format html writes a directory: give -o DIR", param_hint="-o")
     _cache(no_cache)
-    results = analyze_inputs(inputs, source, profiles, behaviour, *_tree_args(repo, branches))
+    results = analyze_inputs(inputs, source, profiles, behaviour, *_tree_args(repo, branches), jobs=_jobs(jobs))
     _stop_if_nothing_read(results)
     built = build_report(results)
     if fmt is ReportFormat.html:
@@ -442,8 +452,11 @@ def failure(exc: BaseException) -> tuple[int, str]:
 def main() -> None:
     """Entry point: the one place errors become a line on stderr and an exit
     code. typer itself reports usage errors (exit 2) and exits via SystemExit."""
+    from triage import progress
+
     try:
-        app()
+        with progress.shown():  # on stderr, only when it is a terminal
+            app()
     except (Exception, KeyboardInterrupt) as exc:  # a bug: one line, not a traceback
         if os.environ.get("TRIAGE_DEBUG") and not isinstance(exc, (TriageError, KeyboardInterrupt)):
             raise

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable, Hashable
 
+from triage import progress
 from triage.sim.engine import (
     Access, Engine, Finding, Lock, Note, PCTStrategy, RandomStrategy, Sleep, Strategy, Task, Unlock,
 )
@@ -46,6 +47,13 @@ Measure = Callable[[Engine], dict]  # the model's metrics at the end of one sche
 def run_many(build: Build, schedules: int, seed: int = 0, pct: bool = False, until: float | None = None,
              make_engine: Callable[[Strategy], Engine] | None = None, measure: Measure | None = None) -> Exploration:
     result = Exploration("pct" if pct else "random")
+    with progress.task(f"{result.mode} schedules", total=schedules) as shown:
+        _run_many(result, shown, build, schedules, seed, pct, until, make_engine, measure)
+    return result
+
+
+def _run_many(result: Exploration, shown, build: Build, schedules: int, seed: int, pct: bool, until: float | None,
+              make_engine: Callable[[Strategy], Engine] | None, measure: Measure | None) -> None:
     for k in range(schedules):
         strategy = PCTStrategy(seed + k) if pct else RandomStrategy(seed + k)
         engine = make_engine(strategy) if make_engine else Engine(strategy, trace=False)
@@ -56,7 +64,7 @@ def run_many(build: Build, schedules: int, seed: int = 0, pct: bool = False, unt
         result.add(engine.findings)
         if measure is not None:
             result.samples.append(measure(engine))
-    return result
+        shown.advance()
 
 
 class _Stop(Exception):
@@ -119,6 +127,7 @@ def explore(build: Build, state_key: Callable[[Engine], Hashable] | None = None,
             result.add(engine.findings)
             if measure is not None:
                 result.samples.append(measure(engine))
+            shown.advance()
             return
         result.add(engine.findings)
         if state_key is not None:
@@ -139,5 +148,6 @@ def explore(build: Build, state_key: Callable[[Engine], Hashable] | None = None,
             visit(prefix + [task.tid], child)
             done[task.tid] = ops[task.tid]
 
-    visit([], {})
+    with progress.task("every interleaving") as shown:
+        visit([], {})
     return result

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from triage import progress
 from triage.errors import ScenarioError
 from triage.model import MetricDelta, Outcome
 from triage.sim import cache, scenarios
@@ -100,6 +101,12 @@ def _side(name: str, knobs: Knobs, seed: int, schedules: int | None, exhaustive:
 
 def _compute(name: str, knobs: Knobs, seed: int, schedules: int | None, exhaustive: bool, pct: bool,
              horizon: float | None) -> tuple:
+    with progress.task(f"simulating {name}"):
+        return _computed(name, knobs, seed, schedules, exhaustive, pct, horizon)
+
+
+def _computed(name: str, knobs: Knobs, seed: int, schedules: int | None, exhaustive: bool, pct: bool,
+              horizon: float | None) -> tuple:
     scenario = scenarios.REGISTRY[name]
     # no trace: nothing downstream reads it, and a churn run's trace is 80 MB
     result = scenarios.run(name, knobs, seed=seed, horizon=horizon, trace=False)

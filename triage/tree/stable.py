@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
+from triage import progress
 from triage.behaviour.probes import probe_all, view_of_file
 from triage.diff import csource
 from triage.diff.hunks import render_file
@@ -110,9 +111,12 @@ def tree_facts(repo: KernelRepo, analysis: Analysis, mainline: str | None, branc
     ids += [upstream] if upstream and re.fullmatch(r"[0-9a-f]{40}", upstream) else []
     where = repo.containing(ids, branches)
     mainline_tip = repo.resolve(mainline) if mainline else None
-    facts = [_branch(repo, b, mainline, mainline_tip, message, files, own_id, named, upstream, reference, changed,
-                     {sha for sha, found in where.items() if b in found})
-             for b in branches]
+    facts = []
+    with progress.task("stable branches", total=len(branches)) as shown:
+        for b in branches:
+            facts.append(_branch(repo, b, mainline, mainline_tip, message, files, own_id, named, upstream, reference,
+                                 changed, {sha for sha, found in where.items() if b in found}))
+            shown.advance(f"stable branches: {b}")
     if repo.shallow:
         notes.append("shallow clone: commits older than its history cannot be found")
     return TreeFacts(repo.path, mainline, upstream, upstream_how, flag, tuple(named), tuple(facts), tuple(notes))
