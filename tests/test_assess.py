@@ -94,3 +94,18 @@ def test_with_a_tree(story, tmp_path):
     assert ("backport work", 2) in [(f.name, f.weight) for f in a.risk]
     assert not any(b.startswith("no kernel tree") for b in a.blind_spots)
     assert result.analyses[0].message.subject.title == FIX_SUBJECT
+
+
+def test_risk_is_read_on_its_scale(seeds):
+    from triage.assess.risk import BANDS, MAXIMUM, RISK_MAX, risk_band
+
+    assert RISK_MAX == 25 == sum(MAXIMUM.values())
+    a = assess(seeds["000"][0])
+    assert (a.risk_total, a.risk_max, a.risk_band) == (3, 25, "low: small and contained")
+    for analyses in seeds.values():
+        for analysis in analyses:
+            for f in assess(analysis).risk:
+                assert 0 <= f.weight <= MAXIMUM[f.name], f  # a factor outside the table is a bug
+    assert [risk_band(t).split(":")[0] for t in (0, 3, 4, 7, 8, 25)] == ["low", "low", "moderate", "moderate",
+                                                                          "high", "high"]
+    assert BANDS[-1][0] == RISK_MAX

@@ -172,6 +172,14 @@ def test_seed_report_headlines_come_from_the_runs(seed_report):
     assert by_seed["003"].headlines == ()  # a reply quoting the patch is not simulated
     assert by_seed["000"].assessment.verdict == "stable backport"
     assert by_seed["000"].page == "undated-patch-000-2685cdb7e3545392.html"
+    # the page's timeline draws the change the table shows (38 forks against
+    # 9) and writes its events out, not only in tooltips
+    page = render_site(seed_report)[by_seed["000"].page]
+    assert ">38 created</text>" in page and ">9 created</text>" in page
+    assert "virtual time, s</text>" in page and page.count('<ol class="events small">') == 2
+    # numbered on across both panels: the after panel's first event is 41
+    assert '<li value="1">0.000 s: create worker 0 (bound)</li>' in page
+    assert '<li value="41">0.000 s: create worker 0 (bound)</li>' in page
 
 
 # ---------------------------------------------------------------- threads

@@ -160,6 +160,10 @@ def body_text(msg: EmailMessage) -> tuple[str, list[str]]:
 def envelope(msg: EmailMessage, source: str, form: str) -> Envelope:
     notes: list[str] = []
     date = parse_date(header_text(msg, "Date") or "")
+    if date is None and (header_text(msg, "Date") or "").strip():
+        # an impossible offset (+9999), a year past 9999, words: kept as the
+        # sender wrote it, never turned into a time
+        notes.append(f"Date {' '.join(header_text(msg, 'Date').split())[:60]!r} is not a date: kept as text")
     subject_text = header_text(msg, "Subject", notes)
     from_text = header_text(msg, "From", notes)
     refs = header_text(msg, "References") or ""
