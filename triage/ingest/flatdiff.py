@@ -185,6 +185,7 @@ class _Search:
         self.n = len(tokens)
         self.lines: dict = {}
         self.span_cache: dict = {}
+        self.template_cache: dict = {}
         self.budget = budget
         # breaks at or after position i: a blank context line needs one
         self.breaks_after = [0] * self.n + [int(self.n in breaks)]
@@ -261,21 +262,34 @@ class _Search:
         moves = []
         if i in self.breaks and not blank_used and old < self.old_len and new < self.new_len:
             moves.append(((i, old + 1, new + 1, True, " "), (" ", ""), 2, 0))
-        for j, kind, text, base, bad, d_old, d_new in self.spans(i):
-            if old + d_old > self.old_len or new + d_new > self.new_len:
+        old_len, new_len = self.old_len, self.new_len
+        for j, d_old, d_new, after, line, cost, bad in self._templates(i, prev):
+            if old + d_old > old_len or new + d_new > new_len:
                 break
-            cost = base
-            if not text:
-                # A blank added/removed line; two in a row are rare in kernel
-                # code (checkpatch objects), which settles "+ + foo();".
-                cost = 16 if prev.endswith("b") else 6
-            if kind != " " and not prev.startswith(kind):
-                # Each new run of changes costs: a patch's added lines come
-                # in blocks, which settles "+ foo(); + bar();" splits.
-                cost += 5
-            moves.append(((j, old + d_old, new + d_new, False, kind + ("b" if not text else "")),
-                          (kind, text), cost, bad))
+            moves.append(((j, old + d_old, new + d_new, False, after), line, cost, bad))
         return None, moves
+
+    def _templates(self, i: int, prev: str) -> list:
+        """The lines that can start at token i after a line of kind prev,
+        with their cost: (end, old lines, new lines, kind tag, line, cost,
+        mid-statement). Independent of the line counts, so computed once
+        per (i, prev) rather than once per state."""
+        key = (i, prev)
+        found = self.template_cache.get(key)
+        if found is None:
+            found = self.template_cache[key] = []
+            for j, kind, text, base, bad, d_old, d_new in self.spans(i):
+                cost = base
+                if not text:
+                    # A blank added/removed line; two in a row are rare in kernel
+                    # code (checkpatch objects), which settles "+ + foo();".
+                    cost = 16 if prev.endswith("b") else 6
+                if kind != " " and not prev.startswith(kind):
+                    # Each new run of changes costs: a patch's added lines come
+                    # in blocks, which settles "+ foo(); + bar();" splits.
+                    cost += 5
+                found.append((j, d_old, d_new, kind + ("b" if not text else ""), (kind, text), cost, bad))
+        return found
 
     def solve(self, starts: list[tuple[tuple, int]]):
         """The cheapest split from any of the starts (state, initial cost):
@@ -302,9 +316,10 @@ class _Search:
         done: set = set()
         best = None
         serial = len(starts)
-        moves_of: dict = {}
+        heappush, heappop = heapq.heappush, heapq.heappop
+        end_key = self.n + 1
         while heap:
-            cost, _, _, _, state = heapq.heappop(heap)
+            cost, _, _, _, state = heappop(heap)
             if state in done or cost != dist[state]:
                 continue
             if best is not None and cost > best:
@@ -315,20 +330,21 @@ class _Search:
                 continue
             terminal, moves = self._moves(state)
             self.budget.charge(1 + len(moves))
-            moves_of[state] = moves
-            targets = [(nxt, step) for nxt, _, step, _ in moves]
+            ways = count[state]
             if terminal is not None:
-                targets.append((goal, terminal))
-            for nxt, step in targets:
+                moves.append((goal, None, terminal, 0))
+            for nxt, _, step, _ in moves:
                 d = cost + step
                 known = dist.get(nxt)
                 if known is None or d < known:
-                    dist[nxt], count[nxt], preds[nxt] = d, count[state], [state]
+                    dist[nxt], count[nxt], preds[nxt] = d, ways, [state]
                     serial += 1
-                    key = (d, self.n + 1, 0) if nxt is goal else (d, nxt[0], nxt[1] + nxt[2])
-                    heapq.heappush(heap, key + (serial, nxt))
+                    if nxt is goal:
+                        heappush(heap, (d, end_key, 0, serial, nxt))
+                    else:
+                        heappush(heap, (d, nxt[0], nxt[1] + nxt[2], serial, nxt))
                 elif d == known:
-                    count[nxt] = min(count[nxt] + count[state], 10**6)
+                    count[nxt] = min(count[nxt] + ways, 10**6)
                     preds[nxt].append(state)
         if best is None:
             return None
@@ -345,8 +361,8 @@ class _Search:
         state = starts[start_index][0]
         lines, bad_ends, leftover = [], 0, 0
         while True:
-            terminal, _ = self._moves(state)
-            step = next(((nxt, line, bad) for nxt, line, c, bad in moves_of[state]
+            terminal, moves = self._moves(state)
+            step = next(((nxt, line, bad) for nxt, line, c, bad in moves
                          if nxt in on_path and dist[nxt] == dist[state] + c), None)
             if step is None:  # the goal: the hunk ends here
                 leftover = self.n - state[0] if terminal else 0

@@ -21,7 +21,6 @@ import os
 import pickle
 import tempfile
 from pathlib import Path
-from typing import Callable
 
 from triage import __version__
 
@@ -63,21 +62,20 @@ def key(*parts: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def cached(name: str, compute: Callable[[], object], *parts: object) -> object:
-    """compute()'s value, from disk when a run with the same key was kept."""
+def lookup(name: str, *parts: object) -> object:
+    """The kept value, or None when there is none (or the cache is off)."""
     if not enabled():
-        return compute()
-    path = directory() / name / f"{key(name, *parts)}.pickle"
+        return None
     try:
-        with open(path, "rb") as handle:
+        with open(directory() / name / f"{key(name, *parts)}.pickle", "rb") as handle:
             return pickle.load(handle)
-    except FileNotFoundError:
-        pass
-    except Exception:  # noqa: BLE001 - a damaged or foreign entry is recomputed, never trusted
-        pass
-    value = compute()
-    _store(path, value)
-    return value
+    except Exception:  # noqa: BLE001 - missing, damaged or foreign: computed again
+        return None
+
+
+def store(name: str, value: object, *parts: object) -> None:
+    if enabled():
+        _store(directory() / name / f"{key(name, *parts)}.pickle", value)
 
 
 def _store(path: Path, value: object) -> None:

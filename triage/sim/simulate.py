@@ -4,7 +4,11 @@ direction-aware comparison of the two."""
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import functools
+import multiprocessing
+import os
 from dataclasses import dataclass
 
 from triage import progress
@@ -80,23 +84,48 @@ def simulate(name: str, before: dict | None = None, after: dict | None = None, s
     if exhaustive is None:
         exhaustive = scenario.explore_by_default and not schedules
     mode = "exhaustive" if exhaustive else ("pct" if pct else "random") if schedules else "seeded"
-    variants = []
-    for side, extra in (("before", before or {}), ("after", after or {})):
-        knobs = knobs_for(scenario, side, extra, base)
-        variants.append(Variant(side, knobs, *_side(name, knobs, seed, schedules, exhaustive, pct, horizon)))
+    pair = [knobs_for(scenario, side, extra, base) for side, extra in (("before", before or {}),
+                                                                       ("after", after or {}))]
+    runs = _sides(scenario, pair, (seed, schedules, exhaustive, pct, horizon))
+    variants = [Variant(side, knobs, *run) for side, knobs, run in zip(("before", "after"), pair, runs)]
     return Comparison(scenario, variants[0], variants[1], mode)
 
 
-@functools.lru_cache(maxsize=128)
-def _side(name: str, knobs: Knobs, seed: int, schedules: int | None, exhaustive: bool, pct: bool,
-          horizon: float | None) -> tuple:
-    """One side's runs: a pure function of its arguments, so it is kept for
-    the life of the process. A thread that quotes a patch many times, a
-    batch of patches against one tree, or a patch and its revert (the same
-    two configurations, swapped) run each configuration once; and on disk
-    (sim/cache.py) for the next process."""
-    return cache.cached(name, lambda: _compute(name, knobs, seed, schedules, exhaustive, pct, horizon),
-                        knobs, seed, schedules, exhaustive, pct, horizon)
+_KEPT: "collections.OrderedDict[tuple, tuple]" = collections.OrderedDict()
+KEEP = 128  # sides kept per process
+
+
+def _sides(scenario: scenarios.Scenario, pair: list[Knobs], how: tuple) -> list[tuple]:
+    """Both sides' runs. A side is a pure function of its arguments, so it is
+    kept for the life of the process (a thread that quotes a patch many
+    times, a batch against one tree, a patch and its revert run each
+    configuration once) and on disk (sim/cache.py) for the next one. When
+    neither side is known and the scenario is a long one, the after side
+    runs in a second process while this one runs the before side."""
+    name = scenario.name
+    keys = [(name, knobs) + how for knobs in pair]
+    runs: list = [_KEPT.get(k) for k in keys]
+    for i, k in enumerate(keys):
+        if runs[i] is None:
+            runs[i] = cache.lookup(*k)
+    computed = [i for i in range(2) if runs[i] is None]
+    if computed == [0, 1] and keys[0] != keys[1] and scenario.sides_in_parallel and (os.cpu_count() or 1) > 1:
+        # spawn: the parent may run a progress thread (see analysis.analyze)
+        with concurrent.futures.ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            after = pool.submit(_compute, *keys[1])
+            runs[0] = _compute(*keys[0])
+            runs[1] = after.result()
+    else:
+        for i in computed:
+            runs[i] = runs[0] if i == 1 and keys[1] == keys[0] else _compute(*keys[i])
+    for i, k in enumerate(keys):
+        if i in computed:
+            cache.store(*k[:1], runs[i], *k[1:])
+        _KEPT[k] = runs[i]
+        _KEPT.move_to_end(k)
+    while len(_KEPT) > KEEP:
+        _KEPT.popitem(last=False)
+    return runs
 
 
 def _compute(name: str, knobs: Knobs, seed: int, schedules: int | None, exhaustive: bool, pct: bool,
