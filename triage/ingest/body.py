@@ -41,6 +41,9 @@ class Envelope:
     damage: tuple[str, ...] = ()  # parts of the carrier that could not be read (reported as problems)
 
 
+_FIXES_LINE = re.compile(r"^\s*Fixes:", re.IGNORECASE)
+
+
 def build_message(env: Envelope, body: str) -> tuple[Message, list[str]]:
     """The Message and the problems (damaged diffs) found in its body."""
     body = body.replace("\r\n", "\n").replace("\r", "\n")
@@ -128,7 +131,7 @@ def _tags(parts: tuple[MessagePart, ...]):
                         ccs.append(cc)
             commits += upstream_refs(part.text, part.level)
         prose = "\n".join(
-            line for line in part.text.splitlines() if not re.match(r"^\s*Fixes:", line, re.IGNORECASE)
+            line for line in part.text.splitlines() if not _FIXES_LINE.match(line)
         )
         commits += cited_refs(prose, part.level, part.author)
     for cc in ccs:

@@ -31,6 +31,9 @@ MAX_MIME_CONTAINERS = 100  # multipart containers per message; Python's parser r
 _MULTIPART = re.compile(rb"^content-type:[ \t]*multipart/", re.IGNORECASE | re.MULTILINE)
 
 
+_ESCAPED_FROM = re.compile(rb"^>+From ")
+
+
 def split_mbox(data: bytes) -> list[bytes]:
     """Messages of an mbox; mboxrd ">From " escapes are undone."""
     chunks: list[list[bytes]] = []
@@ -40,7 +43,7 @@ def split_mbox(data: bytes) -> list[bytes]:
             continue
         if not chunks:
             chunks.append([])
-        if re.match(rb"^>+From ", line):
+        if line[:1] == b">" and _ESCAPED_FROM.match(line):
             line = line[1:]
         chunks[-1].append(line)
     return [b"".join(c) for c in chunks if any(x.strip() for x in c)]

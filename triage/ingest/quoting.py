@@ -52,6 +52,9 @@ def split_levels(body: str) -> list[QLine]:
 
 def attribution(text: str) -> str | None:
     """The name in an attribution line, or None if the line is not one."""
+    lowered = text.lower()
+    if "wrote" not in lowered and "writes" not in lowered and "quoting" not in lowered:
+        return None  # the common case, checked before any regex: called for every line of every message
     text = " ".join(text.split())
     if len(text) > 200:
         return None
