@@ -159,7 +159,7 @@ def test_text_and_json_goldens_for_the_seeds(seed_report):
     text = jsonout.report_dumps(seed_report)
     data = json.loads(text)
     jsonschema.validate(data, jsonout.json_schema("report"))
-    assert (data["schema"], data["version"]) == ("iowq-triage.report", 3)
+    assert (data["schema"], data["version"]) == ("iowq-triage.report", 4)
     assert [p["assessment"]["verdict"] for p in data["report"]["patches"]] == \
         [p.assessment.verdict for p in seed_report.patches]
     check_golden("report-corpus.json", text, __file__)
@@ -395,7 +395,7 @@ def test_report_command_formats_and_errors(tmp_path):
     assert as_json.returncode == 0, as_json.stderr
     jsonschema.validate(json.loads((tmp_path / "r.json").read_text()), jsonout.json_schema("report"))
     schema = run("schema", "report")
-    assert json.loads(schema.stdout)["title"] == "iowq-triage.report v3"
+    assert json.loads(schema.stdout)["title"] == "iowq-triage.report v4"
     missing = run("report", "--format", "text", "no-such-file.eml")
     assert missing.returncode == 3 and missing.stderr == "triage: no-such-file.eml: no such file\n"
     assert missing.stdout == ""
@@ -444,3 +444,59 @@ def test_lore_threads_render_with_every_comment_under_a_real_line(lore_dir):
           f"{len(placed)} review comments placed under hunks "
           f"({sum(1 for _, c in placed if c.placed_by == 'line text')} by line text), "
           f"{sum(1 for p in report.patches for c in p.comments if c.hunk_index < 0)} not matched")
+
+
+# ------------------------------------------------------ trailers in replies
+
+
+def test_trailers_given_in_replies_are_collected_attributed_and_checked():
+    subject = "[PATCH] io_uring/io-wq: check for a free worker first"
+    reviewed = REPLY.format(subject=subject, mid="patch-1@example.org", n=7, quote=(
+        "> Signed-off-by: Ada Example <ada@example.org>\n> Reviewed-by: Quoted Person <q@example.org>\n\n"
+        "Looks good.\n\nReviewed-by: Jens Axboe <axboe@kernel.dk>\nAcked-by: Pavel Begunkov <asml@example.org>\n"
+        "Signed-off-by: Ada Example <ada@example.org>\nCc: stable@vger.kernel.org # 6.6\n"))
+    # a reviewer's sketch diff in a reply is not a patch of its own
+    sketch = REPLY.format(subject=subject, mid="patch-1@example.org", n=8, quote=(
+        "How about this instead?\n\ndiff --git a/io_uring/io-wq.c b/io_uring/io-wq.c\n--- a/io_uring/io-wq.c\n"
+        "+++ b/io_uring/io-wq.c\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n\nTested-by: Jens Axboe <axboe@kernel.dk>\n"))
+    mbox = thread_mbox() + "".join(f"From nobody Mon Sep 17 00:00:00 2001\n{m}\n"
+                                   for m in (reviewed, sketch)).encode()
+    doc = read_bytes(mbox, "thread.mbox")
+    from triage.model import InputResult, TrailerCheck, TrailerScope
+
+    report = build_report([InputResult("thread.mbox", doc.form, analyze_document(doc, behaviour=False))])
+    (p,) = report.patches  # the sketch joined the thread, it got no page
+    assert len(p.thread) == 4
+    assert [(t.key, t.value, t.sender, t.message_id, t.check, t.scope) for t in p.reply_trailers] == [
+        ("Reviewed-by", "Jens Axboe <axboe@kernel.dk>", "Jens Axboe <axboe@kernel.dk>", "reply-7@kernel.dk",
+         TrailerCheck.SENDER, TrailerScope.PATCH),
+        ("Acked-by", "Pavel Begunkov <asml@example.org>", "Jens Axboe <axboe@kernel.dk>", "reply-7@kernel.dk",
+         TrailerCheck.OTHER, TrailerScope.PATCH),
+        ("Cc", "stable@vger.kernel.org # 6.6", "Jens Axboe <axboe@kernel.dk>", "reply-7@kernel.dk",
+         TrailerCheck.NO_PERSON, TrailerScope.PATCH),
+        ("Tested-by", "Jens Axboe <axboe@kernel.dk>", "Jens Axboe <axboe@kernel.dk>", "reply-8@kernel.dk",
+         TrailerCheck.SENDER, TrailerScope.PATCH),
+    ]  # the quoted Reviewed-by and the author's Signed-off-by pasted by someone else are not collected
+    page = render_site(report)[p.page]
+    assert "not the reply&#39;s sender: given for someone else, or a typo" in page
+    text = render("report.txt.j2", view=report_view(report))
+    assert ("Trailers given in replies: Reviewed-by: Jens Axboe <axboe@kernel.dk>; Acked-by: Pavel Begunkov "
+            "<asml@example.org> (sent by Jens Axboe <axboe@kernel.dk>); Cc: stable@vger.kernel.org # 6.6; "
+            "Tested-by: Jens Axboe <axboe@kernel.dk>") in text
+
+
+def test_trailers_given_on_a_cover_letter_count_for_every_patch_of_the_series():
+    cover = PATCH.replace("In-Reply-To: <cover@example.org>\n", "").replace(
+        "References: <cover@example.org>\n", "").format(subject="[PATCH 0/2] io-wq: two fixes", mid="cover@example.org")
+    cover = cover.split("\n---\n")[0] + "\n"  # a cover letter: no diff
+    one = PATCH.format(subject="[PATCH 1/2] io-wq: first", mid="one@example.org")
+    ack = REPLY.format(subject="[PATCH 0/2] io-wq: two fixes", mid="cover@example.org", n=9,
+                       quote="For the series:\n\nAcked-by: Jens Axboe <axboe@kernel.dk>\n")
+    mbox = "".join(f"From nobody Mon Sep 17 00:00:00 2001\n{m}\n" for m in (cover, one, ack)).encode()
+    doc = read_bytes(mbox, "series.mbox")
+    from triage.model import InputResult, TrailerScope
+
+    report = build_report([InputResult("series.mbox", doc.form, analyze_document(doc, behaviour=False))])
+    by_title = {p.analysis.message.subject.title: p for p in report.patches}
+    assert [(t.key, t.scope) for t in by_title["io-wq: two fixes"].reply_trailers] == [("Acked-by", TrailerScope.PATCH)]
+    assert [(t.key, t.scope) for t in by_title["io-wq: first"].reply_trailers] == [("Acked-by", TrailerScope.SERIES)]

@@ -645,6 +645,33 @@ class ThreadMessage:
     comments: int  # review comments placed under the patch's hunks
 
 
+class TrailerCheck(str, Enum):
+    """Whom a trailer given in a reply names, against the reply's sender."""
+
+    SENDER = "the sender"  # the trailer names the person who sent the reply
+    OTHER = "another person"  # given on someone else's behalf (or a typo): said, not hidden
+    NO_PERSON = "no person"  # Fixes:, Link:, Closes:
+
+
+class TrailerScope(str, Enum):
+    PATCH = "patch"  # a reply to the patch itself
+    SERIES = "series"  # a reply to the cover letter: for every patch of the series
+
+
+@dataclass(frozen=True)
+class ReplyTrailer:
+    """A trailer given in a reply (not quoted from the patch): what `b4 am`
+    collects into the patch before it is applied."""
+
+    key: str
+    value: str
+    sender: str | None  # the reply's From:
+    message_id: str | None
+    date: str | None
+    scope: TrailerScope
+    check: TrailerCheck
+
+
 @dataclass(frozen=True)
 class PatchReport:
     """One patch (or one message that is not an answer to a patch of the
@@ -658,6 +685,7 @@ class PatchReport:
     headlines: tuple[Headline, ...]
     thread: tuple[ThreadMessage, ...] = ()
     comments: tuple[PlacedComment, ...] = ()
+    reply_trailers: tuple[ReplyTrailer, ...] = ()  # given in replies to it or to its cover letter
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ TRAILER_KEYS = (
     "Signed-off-by", "Reviewed-by", "Acked-by", "Tested-by", "Reported-by",
     "Reported-and-tested-by", "Suggested-by", "Co-developed-by", "Link",
     "Closes", "Fixes", "Cc", "Message-ID", "Debugged-by", "Requested-by",
-    "Cc-stable",
+    "Cc-stable", "Nacked-by", "Reviewed-and-tested-by",
 )
 _CANON = {key.lower(): key for key in TRAILER_KEYS}
 _KEY_ALT = "|".join(re.escape(k) for k in sorted(TRAILER_KEYS, key=len, reverse=True))
@@ -27,7 +27,7 @@ _TRAILER_SPLIT = re.compile(rf"\s+(?=(?:{_KEY_ALT})\s*:\s)", re.IGNORECASE)
 _PERSON_KEYS = {
     "signed-off-by", "reviewed-by", "acked-by", "tested-by", "reported-by",
     "reported-and-tested-by", "suggested-by", "co-developed-by", "cc",
-    "debugged-by", "requested-by",
+    "debugged-by", "requested-by", "nacked-by", "reviewed-and-tested-by",
 }
 
 _FIXES = re.compile(r"^(?P<sha>\S+)(?:\s+(?P<rest>.*))?$")

@@ -12,7 +12,8 @@ from pathlib import PurePath
 from triage import __version__
 from triage.assess.rules import assess
 from triage.model import (Analysis, Change, Diff, Headline, Hunk, InputProblem, InputResult, Message, PatchReport,
-                          PlacedComment, Report, ScenarioRun, ThreadMessage)
+                          PlacedComment, ReplyTrailer, Report, ScenarioRun, ThreadMessage, TrailerCheck,
+                          TrailerScope)
 
 SLUG_MAX = 60
 
@@ -25,14 +26,18 @@ def build_report(results: list[InputResult]) -> Report:
         if result.error:
             problems.append(InputProblem(result.source, result.error, result.exit_code))
         problems += [InputProblem(result.source, p, result.exit_code) for p in result.problems]
-        for head, replies in group_thread(result.analyses):
+        grouped = group_thread(result.analyses)
+        series = _series_trailers(grouped)
+        for head, replies in grouped:
             page = unique_page(page_name(head.message, result.source), pages)
             pages.add(page)
-            patches.append(patch_report(head, replies, page, result.source, result.form or "unknown"))
+            patches.append(patch_report(head, replies, page, result.source, result.form or "unknown",
+                                        _cover_of(head.message, series)))
     return Report(f"iowq-triage {__version__}", tuple(patches), tuple(problems))
 
 
-def patch_report(head: Analysis, replies: list[Analysis], page: str, source: str, form: str) -> PatchReport:
+def patch_report(head: Analysis, replies: list[Analysis], page: str, source: str, form: str,
+                 from_cover: tuple[ReplyTrailer, ...] = ()) -> PatchReport:
     placed: list[PlacedComment] = []
     thread = []
     for reply in replies:
@@ -42,17 +47,102 @@ def patch_report(head: Analysis, replies: list[Analysis], page: str, source: str
         thread.append(ThreadMessage(m.source, m.subject.raw if m.subject else None, str(m.author) if m.author else None,
                                     m.date, m.message_id, sum(1 for c in comments if c.hunk_index >= 0)))
     runs = head.behaviour.runs if head.behaviour is not None else ()
+    given = _unique(reply_trailers([r.message for r in replies], TrailerScope.PATCH) + list(from_cover))
     return PatchReport(page, source, form, head, assess(head), tuple(headline(r) for r in runs), tuple(thread),
-                       tuple(placed))
+                       tuple(placed), tuple(given))
+
+
+# ------------------------------------------------------- trailers in replies
+
+# What b4 collects from replies ("code-review trailers"), and Fixes/Link/
+# Closes/Cc (stable) given by a reviewer. A Signed-off-by in a reply counts
+# only when it is the sender's own, as b4 has it: a maintainer's reply that
+# shows the commit as applied carries his sign-off (lore, 2020-12-14 io-wq
+# submit_work thread); anyone else's is the patch's, quoted or pasted.
+REPLY_KEYS = ("Reviewed-by", "Acked-by", "Tested-by", "Reviewed-and-tested-by", "Reported-by",
+              "Reported-and-tested-by", "Suggested-by", "Nacked-by", "Fixes", "Link", "Closes", "Cc",
+              "Signed-off-by")
+
+
+def reply_trailers(replies: list[Message], scope: TrailerScope) -> list[ReplyTrailer]:
+    """Trailers written in the replies' own text, each attributed to its
+    reply's sender and checked against it. Quoted trailers (`> Reviewed-by`:
+    the patch's own, or another reply's) are never collected; a `Cc:` counts
+    only when it is a stable tag."""
+    out = []
+    for m in replies:
+        sender = m.author
+        for t in m.trailers:
+            if t.level != 0 or t.key not in REPLY_KEYS:
+                continue
+            if t.key == "Cc" and "stable" not in t.value.lower():
+                continue
+            if t.person is None or t.key in ("Fixes", "Link", "Closes", "Cc"):
+                check = TrailerCheck.NO_PERSON
+            elif sender is not None and _same_person(t.person, sender):
+                check = TrailerCheck.SENDER
+            else:
+                check = TrailerCheck.OTHER
+            if t.key == "Signed-off-by" and check is not TrailerCheck.SENDER:
+                continue
+            out.append(ReplyTrailer(t.key, t.value, str(sender) if sender else None, m.message_id, m.date, scope,
+                                    check))
+    return out
+
+
+def _same_person(a, b) -> bool:
+    # web archives obfuscate addresses ("axboe@...nel.dk"): then the names decide
+    if a.email and b.email and "..." not in a.email + b.email:
+        return a.email.lower() == b.email.lower()
+    return bool(a.name and b.name and " ".join(a.name.split()).casefold() == " ".join(b.name.split()).casefold())
+
+
+def _unique(given: list[ReplyTrailer]) -> list[ReplyTrailer]:
+    """The first of each (key, value): the same Reviewed-by sent twice, or
+    given on the patch and on its cover letter, is one trailer."""
+    seen: set = set()
+    out = []
+    for t in given:
+        k = (t.key.lower(), " ".join(t.value.split()).lower())
+        if k not in seen:
+            seen.add(k)
+            out.append(t)
+    return out
+
+
+def _series_trailers(grouped) -> dict[str, tuple[ReplyTrailer, ...]]:
+    """Cover letter message-id -> the trailers given in replies to it (for
+    every patch of the series)."""
+    out = {}
+    for head, replies in grouped:
+        m = head.message
+        if m.message_id and not m.own_diffs and m.subject and m.subject.is_patch:
+            out[m.message_id] = tuple(reply_trailers([r.message for r in replies], TrailerScope.SERIES))
+    return out
+
+
+def _cover_of(m: Message, series: dict[str, tuple[ReplyTrailer, ...]]) -> tuple[ReplyTrailer, ...]:
+    """The series trailers of the cover letter this patch answers, if any."""
+    if not m.own_diffs:
+        return ()
+    for i in ([m.in_reply_to] if m.in_reply_to else []) + list(reversed(m.references)):
+        if i in series:
+            return series[i]
+    return ()
 
 
 # ---------------------------------------------------------------- threads
 
 
 def is_patch(m: Message) -> bool:
-    """A message that proposes a change: it carries a diff of its own, or it
-    is a `[PATCH]` that is not a reply (a cover letter)."""
-    return bool(m.own_diffs) or bool(m.subject and m.subject.is_patch and not m.subject.is_reply)
+    """A message that proposes a change: a `[PATCH]` posting (or a message
+    with no subject at all: a diff, a commit) that carries a diff of its
+    own, or a `[PATCH]` cover letter. A reply's diff is a reviewer's sketch
+    or a test diff, not a patch: the reply answers the patch it replies to
+    (its trailers count for that patch), unless it is itself a new posting."""
+    if m.subject is not None and m.subject.is_reply:
+        return False
+    return bool(m.own_diffs) or bool(m.subject and m.subject.is_patch)
 
 
 def group_thread(analyses: tuple[Analysis, ...]) -> list[tuple[Analysis, list[Analysis]]]:

@@ -13,7 +13,8 @@ import math
 from datetime import datetime, timezone
 from urllib.parse import quote
 
-from triage.model import BranchFacts, Change, Outcome, PatchReport, Report, ScenarioRun, on_hunk
+from triage.model import (BranchFacts, Change, Outcome, PatchReport, Report, ScenarioRun, TrailerCheck, TrailerScope,
+                          on_hunk)
 from triage.report import words
 from triage.report.build import shown_diffs
 
@@ -122,6 +123,11 @@ def patch_page(p: PatchReport) -> dict:
         "verdict": s.verdict, "verdict_cls": VERDICT_CLASS.get(s.verdict, "unknown"), "reasons": list(s.reasons),
         "meta": [{"key": k, "value": v} for k, v in meta], "links": links,
         "trailers": [_trailer(t) for t in m.trailers],
+        "reply_trailers": [{"key": t.key, "value": t.value, "sender": t.sender or "unknown sender",
+                            "check": words.TRAILER_CHECK[t.check], "warn": t.check is TrailerCheck.OTHER,
+                            "where": ("a reply to the cover letter" if t.scope is TrailerScope.SERIES else "a reply")
+                            + (f" <{t.message_id}>" if t.message_id else "") + (f", {t.date}" if t.date else "")}
+                           for t in p.reply_trailers],
         "commits": [{"role": c.role, "sha": c.sha, "subject": c.subject or "",
                      "where": f"quoted, level {c.level}" + (f", {c.author}" if c.author else "") if c.level else "",
                      "problems": list(c.problems)} for c in m.commits],

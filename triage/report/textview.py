@@ -3,7 +3,7 @@ the template prints is made here, so the template only loops and prints."""
 
 from __future__ import annotations
 
-from triage.model import Analysis, InputResult, Message, SymbolChange
+from triage.model import Analysis, InputResult, Message, SymbolChange, TrailerCheck, TrailerScope
 from triage.report import words
 from triage.model import on_hunk
 
@@ -216,6 +216,10 @@ def report_view(report) -> dict:
             "thread": f"{len(p.thread)} repl{'y' if len(p.thread) == 1 else 'ies'}, "
                       f"{sum(1 for c in p.comments if c.hunk_index >= 0)} review comment(s) placed under hunks"
             if p.thread else "",
+            "reply_trailers": [f"{t.key}: {t.value}" + ("" if t.check is not TrailerCheck.OTHER
+                                                        else f" (sent by {t.sender or 'unknown'})")
+                               + (" (series)" if t.scope is TrailerScope.SERIES else "")
+                               for t in p.reply_trailers],
         })
     return {"tool": report.tool, "patches": patches,
             "problems": [f"{x.source}: {x.problem}" for x in report.problems]}

@@ -4,7 +4,7 @@ headlines, and the mail's claims (always as the mail's words)."""
 
 from __future__ import annotations
 
-from triage.model import Assessment, Change, Claim, Headline, MetricDelta, Outcome, ScenarioRun
+from triage.model import Assessment, Change, Claim, Headline, MetricDelta, Outcome, ScenarioRun, TrailerCheck
 
 CHANGE_WORD = {Change.IMPROVED: "better", Change.REGRESSED: "worse", Change.MOVED: "changed",
                Change.UNCHANGED: "", Change.NOT_COMPARABLE: "not comparable"}
@@ -78,3 +78,8 @@ def layout_facts(f) -> str:
     if f.padding:
         text += f", padding {f.padding}"
     return text
+
+# whom a trailer given in a reply names (ReplyTrailer.check)
+TRAILER_CHECK = {TrailerCheck.SENDER: "the reply's sender",
+                 TrailerCheck.OTHER: "not the reply's sender: given for someone else, or a typo",
+                 TrailerCheck.NO_PERSON: "no person (a reference)"}
