@@ -672,6 +672,31 @@ class ReplyTrailer:
     check: TrailerCheck
 
 
+class ReviewState(str, Enum):
+    """What a reply says happened to the patch, in the reply's own words."""
+
+    APPLIED = "applied"
+    QUEUED = "queued"
+    CHANGES_REQUESTED = "changes requested"
+    NAKED = "NAKed"
+    WITHDRAWN = "withdrawn"
+    UPSTREAM_FIRST = "send it upstream first"
+    TESTED = "tested"
+
+
+@dataclass(frozen=True)
+class ReviewEvent:
+    """One reply's word on the patch: the state, the sentence that says it
+    (quoted, never paraphrased), who said it and when."""
+
+    state: ReviewState
+    sentence: str
+    sender: str | None
+    message_id: str | None
+    date: str | None
+    commit: str | None = None  # the commit id an "applied" reply names
+
+
 @dataclass(frozen=True)
 class PatchReport:
     """One patch (or one message that is not an answer to a patch of the
@@ -686,6 +711,7 @@ class PatchReport:
     thread: tuple[ThreadMessage, ...] = ()
     comments: tuple[PlacedComment, ...] = ()
     reply_trailers: tuple[ReplyTrailer, ...] = ()  # given in replies to it or to its cover letter
+    review: tuple[ReviewEvent, ...] = ()  # in thread order
 
 
 @dataclass(frozen=True)

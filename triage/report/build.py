@@ -7,11 +7,13 @@ format (HTML, reply, JSON, text) is rendered from what this returns.
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import PurePath
 
 from triage import __version__
 from triage.assess.rules import assess
-from triage.model import (Analysis, Change, Diff, Headline, Hunk, InputProblem, InputResult, Message, PatchReport,
+from triage.ingest.review import review_events
+from triage.model import (Analysis, Assessment, Change, ReviewEvent, ReviewState, Diff, Headline, Hunk, InputProblem, InputResult, Message, PatchReport,
                           PlacedComment, ReplyTrailer, Report, ScenarioRun, ThreadMessage, TrailerCheck,
                           TrailerScope)
 
@@ -48,8 +50,30 @@ def patch_report(head: Analysis, replies: list[Analysis], page: str, source: str
                                     m.date, m.message_id, sum(1 for c in comments if c.hunk_index >= 0)))
     runs = head.behaviour.runs if head.behaviour is not None else ()
     given = _unique(reply_trailers([r.message for r in replies], TrailerScope.PATCH) + list(from_cover))
-    return PatchReport(page, source, form, head, assess(head), tuple(headline(r) for r in runs), tuple(thread),
-                       tuple(placed), tuple(given))
+    review = [e for r in replies for e in review_events(head.message, r.message)]
+    m = head.message
+    if not is_patch(m) and m.subject is not None and m.subject.is_reply:
+        # a reply whose patch is not in the input ("Thanks, applied." alone):
+        # its own words are about that patch, whose author is not known here
+        review = review_events(replace(m, author=None), m) + review
+    review = tuple(review)
+    return PatchReport(page, source, form, head, _reviewed(assess(head), review), tuple(headline(r) for r in runs),
+                       tuple(thread), tuple(placed), tuple(given), review)
+
+
+def _reviewed(a: Assessment, review: tuple[ReviewEvent, ...]) -> Assessment:
+    """A patch NAKed or withdrawn in its thread is never a backport,
+    whatever its tags and branches say: the verdict says so with the
+    sentence that decided it; an "applied" reply is a reason to show."""
+    if a.verdict == "no patch":
+        return a
+    stop = [e for e in review if e.state in (ReviewState.NAKED, ReviewState.WITHDRAWN)]
+    said = [f'{e.state.value} by {e.sender or "an unknown sender"}: "{e.sentence}"' for e in review
+            if e.state in (ReviewState.NAKED, ReviewState.WITHDRAWN, ReviewState.APPLIED, ReviewState.QUEUED)]
+    if stop:
+        return replace(a, verdict="do not backport", reasons=tuple(said) + (f"the checks said: {a.verdict}",)
+                       + a.reasons)
+    return replace(a, reasons=a.reasons + tuple(said)) if said else a
 
 
 # ------------------------------------------------------- trailers in replies

@@ -22,8 +22,9 @@ LORE = "https://lore.kernel.org/r/"
 
 # Most actionable first: the index's default order.
 VERDICT_ORDER = ("backport", "backport with work", "stable candidate", "stable backport", "check first",
-                 "not yet upstream", "undetermined", "not tagged for stable", "nothing to backport", "no patch")
-VERDICT_CLASS = {"backport": "act", "backport with work": "work", "stable candidate": "act",
+                 "not yet upstream", "undetermined", "not tagged for stable", "do not backport", "nothing to backport",
+                 "no patch")
+VERDICT_CLASS = {"do not backport": "warn", "backport": "act", "backport with work": "work", "stable candidate": "act",
                  "stable backport": "act", "check first": "warn", "not yet upstream": "warn",
                  "undetermined": "unknown", "not tagged for stable": "quiet", "nothing to backport": "done",
                  "no patch": "quiet", "needed": "act", "needs backport work": "work", "already fixed": "done",
@@ -123,6 +124,9 @@ def patch_page(p: PatchReport) -> dict:
         "verdict": s.verdict, "verdict_cls": VERDICT_CLASS.get(s.verdict, "unknown"), "reasons": list(s.reasons),
         "meta": [{"key": k, "value": v} for k, v in meta], "links": links,
         "trailers": [_trailer(t) for t in m.trailers],
+        "review": [{"state": e.state.value, "sentence": e.sentence, "sender": e.sender or "unknown sender",
+                    "where": (f"<{e.message_id}>" if e.message_id else "a reply") + (f", {e.date}" if e.date else "")
+                    + (f"; commit {e.commit}" if e.commit else "")} for e in p.review],
         "reply_trailers": [{"key": t.key, "value": t.value, "sender": t.sender or "unknown sender",
                             "check": words.TRAILER_CHECK[t.check], "warn": t.check is TrailerCheck.OTHER,
                             "where": ("a reply to the cover letter" if t.scope is TrailerScope.SERIES else "a reply")

@@ -18,7 +18,7 @@ SCHEMA_VERSION = 3  # 3: timeline points carry workers created so far; risk_max 
 # `triage report --format json`: the Report (patches with their analysis,
 # assessment, headlines and placed review comments). Versioned on its own.
 REPORT_SCHEMA_NAME = "iowq-triage.report"
-REPORT_SCHEMA_VERSION = 4  # 4: trailers given in replies (PatchReport.reply_trailers); 3: timeline points carry workers created so far; risk_max and risk_band (2: claims, direction-aware deltas)
+REPORT_SCHEMA_VERSION = 4  # 4: trailers given in replies and review state (PatchReport.reply_trailers, .review); 3: timeline points carry workers created so far; risk_max and risk_band (2: claims, direction-aware deltas)
 
 # Derived facts worth having in JSON without recomputing them.
 _DERIVED = {
