@@ -166,3 +166,33 @@ def test_an_input_name_the_system_cannot_look_up_is_exit_3(tmp_path):
     assert plain.exit_code == 3 and "File name too long" in plain.error
     result = run("analyze", "--repo", str(tmp_path / "tree"), "--", name)
     assert result.returncode == 3 and result.stderr.count("\n") == 1 and "internal error" not in result.stderr
+
+
+def test_in_body_from_subject_and_date_win_as_git_am_has_it():
+    data = _mail("From: Greg KH <greg@example.org>\nSubject: [PATCH 6.6 12/80] io-wq: fix\n"
+                 "Date: Mon, 2 Feb 2026 10:00:00 +0000\nMessage-ID: <b@example.org>\n",
+                 "From: Ada Example <ada@example.org>\n"
+                 "Date: Sun, 1 Feb 2026 09:00:00 +0000\n\n"
+                 "[ Upstream commit 0123456789abcdef0123456789abcdef01234567 ]\n\nFix it.\n\n"
+                 "Signed-off-by: Ada Example <ada@example.org>\n---\n" + PATCH)
+    (m,) = read_bytes(data, "backport.eml").messages
+    assert (str(m.author), m.date) == ("Ada Example <ada@example.org>", "2026-02-01T09:00:00+00:00")
+    assert m.subject.raw == "[PATCH 6.6 12/80] io-wq: fix"  # no in-body Subject: the mail's own stays
+    assert "in-body From:, Date: used, as git am does" in m.warnings
+    assert m.upstream == "0123456789abcdef0123456789abcdef01234567" and m.diffs
+    # a From: line later in the body is prose, not a header
+    (plain,) = read_bytes(_mail("From: A <a@example.org>\nSubject: [PATCH] x\nMessage-ID: <c@example.org>\n",
+                                "Fix it.\nFrom: Someone <s@example.org>\n\n---\n" + PATCH), "p.eml").messages
+    assert str(plain.author) == "A <a@example.org>"
+
+
+def test_in_body_from_on_the_lore_archive(lore_dir):
+    """162 messages of the archive start their body with an in-body From:
+    (counted independently with Python's mailbox module: the body's first
+    line matches `From: `); every one is now attributed to that person."""
+    from triage.ingest import read_path
+
+    taken = [m for path in sorted(lore_dir.glob("*.mbox")) for m in read_path(path).messages
+             if "in-body From: used, as git am does" in m.warnings]
+    assert len(taken) == 162
+    assert all(m.author is not None and m.author.email for m in taken)

@@ -5,11 +5,13 @@ trailers, stable tags, commits named, and symbols named in prose."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from triage.ingest.diffscan import scan
+from triage.ingest.people import parse_date, parse_person
 from triage.ingest.prose import code_snippets, prose_symbols
 from triage.ingest.quoting import QLine, level_authors, split_levels
+from triage.ingest.subject import parse_subject
 from triage.ingest.trailers import (
     cited_refs, fixes_ref, merge_stable, parse_trailers, stable_cc, upstream_refs,
 )
@@ -44,9 +46,39 @@ class Envelope:
 _FIXES_LINE = re.compile(r"^\s*Fixes:", re.IGNORECASE)
 
 
+_IN_BODY = re.compile(r"^(From|Subject|Date):[ \t]*(.*?)\s*$")
+
+
+def in_body_headers(env: Envelope, body: str) -> tuple[Envelope, str]:
+    """git mailinfo's in-body headers: `From:`, `Subject:` and `Date:` lines
+    at the very start of the body, ended by a blank line, win over the
+    mail's own and leave the body (a patch sent on its author's behalf, a
+    pull of several authors' patches, AUTOSEL and stable backports)."""
+    lines = body.split("\n")
+    start = 0
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    given: dict[str, str] = {}
+    end = start
+    while end < len(lines) and (m := _IN_BODY.match(lines[end])) and m.group(1) not in given:
+        given[m.group(1)] = m.group(2)
+        end += 1
+    if not given or (end < len(lines) and lines[end].strip()):
+        return env, body
+    date = parse_date(given["Date"]) or given["Date"] if given.get("Date") else env.date
+    changes = {"date": date}
+    if given.get("From"):
+        changes["author"] = parse_person(given["From"])
+    if given.get("Subject"):
+        changes["subject"] = parse_subject(given["Subject"], date)
+    note = "in-body " + ", ".join(f"{k}:" for k in given) + " used, as git am does"
+    return replace(env, warnings=env.warnings + (note,), **changes), "\n".join(lines[end + 1:])
+
+
 def build_message(env: Envelope, body: str) -> tuple[Message, list[str]]:
     """The Message and the problems (damaged diffs) found in its body."""
     body = body.replace("\r\n", "\n").replace("\r", "\n")
+    env, body = in_body_headers(env, body)
     lines = split_levels(body)
     author_name = env.author.name or env.author.email if env.author else None
     authors = level_authors(lines, author_name)
