@@ -500,3 +500,17 @@ def test_trailers_given_on_a_cover_letter_count_for_every_patch_of_the_series():
     by_title = {p.analysis.message.subject.title: p for p in report.patches}
     assert [(t.key, t.scope) for t in by_title["io-wq: two fixes"].reply_trailers] == [("Acked-by", TrailerScope.PATCH)]
     assert [(t.key, t.scope) for t in by_title["io-wq: first"].reply_trailers] == [("Acked-by", TrailerScope.SERIES)]
+
+
+def test_pages_show_the_changelog_and_what_each_message_says(seed_report):
+    by_seed = {Path(p.input).stem[:3]: p for p in seed_report.patches}
+    site = render_site(seed_report)
+    page = site[by_seed["000"].page]
+    assert "<h3>The author&#39;s changelog</h3>" in page
+    assert "in our produce environment, we still observe that part of io_worker threads keeps creating" in page
+    # seed 002: Jens Axboe's "send it upstream first", on the page and as review state
+    (e,) = by_seed["002"].review
+    assert (e.state.value, e.sender) == ("send it upstream first", "Jens Axboe")  # a web archive: no address
+    assert e.sentence.endswith("you need to send it in for the _upstream_ kernel, stable only does backports of those.")
+    page = site[by_seed["002"].page]
+    assert "<h3>What this message says</h3>" in page and "stable only does backports of those" in page

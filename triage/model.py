@@ -643,6 +643,8 @@ class ThreadMessage:
     date: str | None
     message_id: str | None
     comments: int  # review comments placed under the patch's hunks
+    own_text: str = ""  # what the reply says in its own words (level 0 prose, signature and diffs aside)
+    quoted_lines: int = 0  # lines it quotes (folded on the page)
 
 
 class TrailerCheck(str, Enum):

@@ -29,8 +29,10 @@ _WITHDRAW = re.compile(r"\b(?:please (?:drop|ignore) (?:this|it|the (?:patch|ser
                        r"|self[- ]nak)", re.IGNORECASE)
 _CHANGES = re.compile(r"\b(?:send|post|spin|resend) (?:a |an )?(?:v\d+|new version|updated version|new one|"
                       r"another version)|\bplease resend\b", re.IGNORECASE)
-_UPSTREAM = re.compile(r"\b(?:upstream first|(?:isn't|is not|not yet) (?:in )?(?:upstream|linus'? tree|mainline))",
-                       re.IGNORECASE)
+# "send it in for the _upstream_ kernel, stable only does backports" (seed 002)
+_UPSTREAM = re.compile(r"\b(?:upstream first|(?:isn't|is not|not yet) (?:in )?(?:upstream|linus'? tree|mainline)"
+                       r"|send (?:it|this) (?:in )?(?:for|to) (?:the )?_?(?:upstream|mainline)_?"
+                       r"|stable only (?:does|takes) backports)", re.IGNORECASE)
 
 
 def review_events(patch: Message, reply: Message) -> list[ReviewEvent]:

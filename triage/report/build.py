@@ -47,7 +47,8 @@ def patch_report(head: Analysis, replies: list[Analysis], page: str, source: str
         placed += comments
         m = reply.message
         thread.append(ThreadMessage(m.source, m.subject.raw if m.subject else None, str(m.author) if m.author else None,
-                                    m.date, m.message_id, sum(1 for c in comments if c.hunk_index >= 0)))
+                                    m.date, m.message_id, sum(1 for c in comments if c.hunk_index >= 0),
+                                    own_words(m), sum(p.text.count("\n") + 1 for p in m.parts if p.level > 0)))
     runs = head.behaviour.runs if head.behaviour is not None else ()
     given = _unique(reply_trailers([r.message for r in replies], TrailerScope.PATCH) + list(from_cover))
     review = [e for r in replies for e in review_events(head.message, r.message)]
@@ -156,6 +157,12 @@ def _cover_of(m: Message, series: dict[str, tuple[ReplyTrailer, ...]]) -> tuple[
 
 
 # ---------------------------------------------------------------- threads
+
+
+def own_words(m: Message) -> str:
+    """A message's own prose (level 0), trailers and diffs aside: a patch's
+    changelog, a reply's discussion."""
+    return "\n\n".join(p.text.strip() for p in m.parts if p.level == 0 and p.kind == "prose" and p.text.strip())
 
 
 def is_patch(m: Message) -> bool:

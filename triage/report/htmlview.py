@@ -16,7 +16,7 @@ from urllib.parse import quote
 from triage.model import (BranchFacts, Change, Outcome, PatchReport, Report, ScenarioRun, TrailerCheck, TrailerScope,
                           on_hunk)
 from triage.report import words
-from triage.report.build import shown_diffs
+from triage.report.build import own_words, shown_diffs
 
 LORE = "https://lore.kernel.org/r/"
 
@@ -150,7 +150,9 @@ def patch_page(p: PatchReport) -> dict:
         "blind_spots": list(s.blind_spots) + list(a.notes) + list(m.warnings),
         "thread": [{"subject": t.subject or t.source, "author": t.author or "unknown", "date": t.date or "",
                     "href": lore_url(t.message_id) if t.message_id else "",
-                    "comments": t.comments} for t in p.thread],
+                    "comments": t.comments, "text": t.own_text, "quoted": t.quoted_lines} for t in p.thread],
+        "changelog": own_words(m), "changelog_title": "The author's changelog" if m.own_diffs
+        else "What this message says",
         "unplaced": [{"author": c.author or "unknown", "file": c.file, "text": c.text}
                      for c in p.comments if c.hunk_index < 0],
     }

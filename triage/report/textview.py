@@ -3,6 +3,8 @@ the template prints is made here, so the template only loops and prints."""
 
 from __future__ import annotations
 
+import textwrap
+
 from triage.model import Analysis, InputResult, Message, SymbolChange, TrailerCheck, TrailerScope
 from triage.report import words
 from triage.model import on_hunk
@@ -216,7 +218,8 @@ def report_view(report) -> dict:
             "thread": f"{len(p.thread)} repl{'y' if len(p.thread) == 1 else 'ies'}, "
                       f"{sum(1 for c in p.comments if c.hunk_index >= 0)} review comment(s) placed under hunks"
             if p.thread else "",
-            "review": [f'{e.state.value} ({e.sender or "unknown"}: "{e.sentence[:100]}")' for e in p.review],
+            "review": [f'{e.state.value} ({e.sender or "unknown"}: "{textwrap.shorten(e.sentence, 120, placeholder=" ...")}")'
+                       for e in p.review],
             "reply_trailers": [f"{t.key}: {t.value}" + ("" if t.check is not TrailerCheck.OTHER
                                                         else f" (sent by {t.sender or 'unknown'})")
                                + (" (series)" if t.scope is TrailerScope.SERIES else "")
