@@ -283,3 +283,12 @@ def test_the_tree_is_untouched(story):
     with KernelRepo(story["path"]) as repo:
         scan(repo, "v5.15..master", "master", branch_names(repo, None)[1])
     assert snapshot(story["path"]) == story["before"]
+
+
+def test_tree_inputs_analysed_in_parallel_match_the_serial_run(story):
+    from triage.report import jsonout
+
+    inputs = [story["m4"], story["m3"], "v6.6..master"]
+    serial = jsonout.dumps(analyze(inputs, repo_path=str(story["path"]), behaviour=False, jobs=1))
+    parallel = jsonout.dumps(analyze(inputs, repo_path=str(story["path"]), behaviour=False, jobs=2))
+    assert parallel == serial and '"exit_code": 0' in serial

@@ -7,6 +7,7 @@ I/O edge that reads the inputs and the --source file.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import functools
 import multiprocessing
 import re
@@ -142,44 +143,54 @@ def analyze(paths: list[str], source_path: str | None = None, profiles_path: str
     inputs in that many processes; results keep the order of paths."""
     source = read_source(source_path) if source_path else None
     profiles = load_profiles(profiles_path)
-    tree = None
-    if repo_path is not None:
-        from triage.tree.repo import KernelRepo
-        from triage.tree.stable import branch_names
-
-        with KernelRepo(repo_path) as repo:
-            tree = (repo_path, *branch_names(repo, branches))
-    job = functools.partial(_analyze_path, source=source, profiles=profiles, behaviour=behaviour, tree=tree)
     jobs = max(1, min(jobs, len(paths)))
-    out = []
-    with progress.task(f"analysing {len(paths)} input(s)", total=len(paths)) as shown:
-        if jobs == 1:
-            results = map(job, paths)
-        else:
+    with contextlib.ExitStack() as stack:
+        tree = None
+        if repo_path is not None:
+            from triage.tree.repo import KernelRepo
+            from triage.tree.stable import branch_names
+
+            repo = stack.enter_context(KernelRepo(repo_path))
+            tree = (repo_path, *branch_names(repo, branches))
+            _open_tree(tree, repo)
+            stack.callback(_open_tree, None)
+        job = functools.partial(_analyze_path, source=source, profiles=profiles, behaviour=behaviour)
+        if jobs > 1:
             # spawn, not fork: the progress display runs a thread, and a forked
-            # copy of a process with threads may hold a lock nobody releases
-            pool = concurrent.futures.ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"))
+            # copy of a process with threads may hold a lock nobody releases.
+            # Each worker opens the tree once (a repository handle does not
+            # cross processes), not once per input.
+            pool = stack.enter_context(concurrent.futures.ProcessPoolExecutor(
+                jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_open_tree, initargs=(tree,)))
+            stack.callback(pool.shutdown, cancel_futures=True)
             results = pool.map(job, paths)
-        try:
+        else:
+            results = map(job, paths)
+        out = []
+        with progress.task(f"analysing {len(paths)} input(s)", total=len(paths)) as shown:
             for path, result in zip(paths, results):
                 out.append(result)
                 shown.advance(f"analysed {path}")
-        finally:
-            if jobs > 1:
-                pool.shutdown(cancel_futures=True)
     return out
 
 
-def _analyze_path(path: str, source, profiles, behaviour: bool, tree) -> InputResult:
-    """One input, in this process or a worker of the pool (a kernel tree is
-    opened where it is used: a repository handle does not cross processes)."""
-    if tree is None:
-        return _analyze_one(path, source, profiles, behaviour)
-    from triage.tree.repo import KernelRepo
+_tree: tuple | None = None  # (open KernelRepo, mainline, branches) of this process, set by analyze or a worker
 
-    repo_path, mainline, names = tree
-    with KernelRepo(repo_path) as repo:
-        return _analyze_one(path, source, profiles, behaviour, (repo, mainline, names))
+
+def _open_tree(tree: tuple | None, repo=None) -> None:
+    global _tree
+    if tree is None:
+        _tree = None
+        return
+    if repo is None:  # a pool worker: open its own handle, for the life of the worker
+        from triage.tree.repo import KernelRepo
+
+        repo = KernelRepo(tree[0])
+    _tree = (repo, tree[1], tree[2])
+
+
+def _analyze_path(path: str, source, profiles, behaviour: bool) -> InputResult:
+    return _analyze_one(path, source, profiles, behaviour, _tree)
 
 
 def _analyze_one(path: str, source, profiles, behaviour: bool, tree=None) -> InputResult:

@@ -62,20 +62,26 @@ def key(*parts: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def lookup(name: str, *parts: object) -> object:
+def _path(parts: tuple) -> Path:
+    """parts: what the value is a function of, the scenario name first
+    (entries are kept in a folder per scenario)."""
+    return directory() / str(parts[0]) / f"{key(*parts)}.pickle"
+
+
+def lookup(parts: tuple) -> object:
     """The kept value, or None when there is none (or the cache is off)."""
     if not enabled():
         return None
     try:
-        with open(directory() / name / f"{key(name, *parts)}.pickle", "rb") as handle:
+        with open(_path(parts), "rb") as handle:
             return pickle.load(handle)
     except Exception:  # noqa: BLE001 - missing, damaged or foreign: computed again
         return None
 
 
-def store(name: str, value: object, *parts: object) -> None:
+def store(parts: tuple, value: object) -> None:
     if enabled():
-        _store(directory() / name / f"{key(name, *parts)}.pickle", value)
+        _store(_path(parts), value)
 
 
 def _store(path: Path, value: object) -> None:

@@ -48,23 +48,18 @@ def run_many(build: Build, schedules: int, seed: int = 0, pct: bool = False, unt
              make_engine: Callable[[Strategy], Engine] | None = None, measure: Measure | None = None) -> Exploration:
     result = Exploration("pct" if pct else "random")
     with progress.task(f"{result.mode} schedules", total=schedules) as shown:
-        _run_many(result, shown, build, schedules, seed, pct, until, make_engine, measure)
+        for k in range(schedules):
+            strategy = PCTStrategy(seed + k) if pct else RandomStrategy(seed + k)
+            engine = make_engine(strategy) if make_engine else Engine(strategy, trace=False)
+            build(engine)
+            engine.run(until)
+            result.schedules += 1
+            result.states += engine.steps
+            result.add(engine.findings)
+            if measure is not None:
+                result.samples.append(measure(engine))
+            shown.advance()
     return result
-
-
-def _run_many(result: Exploration, shown, build: Build, schedules: int, seed: int, pct: bool, until: float | None,
-              make_engine: Callable[[Strategy], Engine] | None, measure: Measure | None) -> None:
-    for k in range(schedules):
-        strategy = PCTStrategy(seed + k) if pct else RandomStrategy(seed + k)
-        engine = make_engine(strategy) if make_engine else Engine(strategy, trace=False)
-        build(engine)
-        engine.run(until)
-        result.schedules += 1
-        result.states += engine.steps
-        result.add(engine.findings)
-        if measure is not None:
-            result.samples.append(measure(engine))
-        shown.advance()
 
 
 class _Stop(Exception):

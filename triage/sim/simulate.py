@@ -107,7 +107,7 @@ def _sides(scenario: scenarios.Scenario, pair: list[Knobs], how: tuple) -> list[
     runs: list = [_KEPT.get(k) for k in keys]
     for i, k in enumerate(keys):
         if runs[i] is None:
-            runs[i] = cache.lookup(*k)
+            runs[i] = cache.lookup(k)
     computed = [i for i in range(2) if runs[i] is None]
     if computed == [0, 1] and keys[0] != keys[1] and scenario.sides_in_parallel and (os.cpu_count() or 1) > 1:
         # spawn: the parent may run a progress thread (see analysis.analyze)
@@ -120,7 +120,7 @@ def _sides(scenario: scenarios.Scenario, pair: list[Knobs], how: tuple) -> list[
             runs[i] = runs[0] if i == 1 and keys[1] == keys[0] else _compute(*keys[i])
     for i, k in enumerate(keys):
         if i in computed:
-            cache.store(*k[:1], runs[i], *k[1:])
+            cache.store(k, runs[i])
         _KEPT[k] = runs[i]
         _KEPT.move_to_end(k)
     while len(_KEPT) > KEEP:
