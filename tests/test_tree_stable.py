@@ -276,15 +276,6 @@ def test_cli_text_and_json(story, tmp_path):
     assert (proc.returncode, proc.stdout) == (0, "no candidates in v6.10..master (1 io-wq commit checked)\n")
 
 
-def test_the_tree_is_untouched(story):
-    """Runs last in this module: every query above left refs, HEAD, index
-    and working tree byte for byte as they were."""
-    _tree(story, [story["mail"], story["m4"], "v6.6..master", story["for_stable"]])
-    with KernelRepo(story["path"]) as repo:
-        scan(repo, "v5.15..master", "master", branch_names(repo, None)[1])
-    assert snapshot(story["path"]) == story["before"]
-
-
 def test_tree_inputs_analysed_in_parallel_match_the_serial_run(story):
     from triage.report import jsonout
 
@@ -292,3 +283,12 @@ def test_tree_inputs_analysed_in_parallel_match_the_serial_run(story):
     serial = jsonout.dumps(analyze(inputs, repo_path=str(story["path"]), behaviour=False, jobs=1))
     parallel = jsonout.dumps(analyze(inputs, repo_path=str(story["path"]), behaviour=False, jobs=2))
     assert parallel == serial and '"exit_code": 0' in serial
+
+
+def test_the_tree_is_untouched(story):
+    """Runs last in this module: every query above left refs, HEAD, index
+    and working tree byte for byte as they were."""
+    _tree(story, [story["mail"], story["m4"], "v6.6..master", story["for_stable"]])
+    with KernelRepo(story["path"]) as repo:
+        scan(repo, "v5.15..master", "master", branch_names(repo, None)[1])
+    assert snapshot(story["path"]) == story["before"]
