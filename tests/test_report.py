@@ -25,7 +25,8 @@ from triage.analysis import analyze, analyze_document
 from triage.ingest import read_bytes
 from triage.model import Better, Change, MetricDelta, Person, ScenarioRun
 from triage.report import jsonout
-from triage.report.build import build_report, group_thread, headline, page_name, slugify, unique_page
+from triage.ingest.threads import group_thread
+from triage.report.build import build_report, headline, page_name, slugify, unique_page
 from triage.report.htmlview import index_pages, timeline_svg
 from triage.report.render import render
 from triage.report.reply import WIDTH, mbox, reply_text, reply_warnings
@@ -159,7 +160,7 @@ def test_text_and_json_goldens_for_the_seeds(seed_report):
     text = jsonout.report_dumps(seed_report)
     data = json.loads(text)
     jsonschema.validate(data, jsonout.json_schema("report"))
-    assert (data["schema"], data["version"]) == ("iowq-triage.report", 4)
+    assert (data["schema"], data["version"]) == ("iowq-triage.report", 5)
     assert [p["assessment"]["verdict"] for p in data["report"]["patches"]] == \
         [p.assessment.verdict for p in seed_report.patches]
     check_golden("report-corpus.json", text, __file__)
@@ -232,8 +233,8 @@ def test_mbox_of_several_replies_escapes_from_lines():
 def test_reply_without_a_patch_in_the_input_stands_alone():
     reply = REPLY.format(subject="[PATCH] x", mid="gone@example.org", n=9, quote=QUOTE_WITH_HEADER)
     doc = read_bytes(reply.encode(), "reply.eml")
-    groups = group_thread(analyze_document(doc))
-    assert [(g.message.message_id, r) for g, r in groups] == [("reply-9@kernel.dk", [])]
+    groups = group_thread(doc.messages)
+    assert [(doc.messages[g].message_id, r) for g, r in groups] == [("reply-9@kernel.dk", [])]
 
 
 def test_replies_without_threading_headers_join_their_patch_by_subject():
@@ -242,8 +243,8 @@ def test_replies_without_threading_headers_join_their_patch_by_subject():
     reply = "From: R <r@example.org>\nSubject: Re: " + subject + "\n\nLooks fine.\n"
     doc = read_bytes(("From nobody Mon Sep 17 00:00:00 2001\n" + patch + "\nFrom nobody Mon Sep 17 00:00:00 2001\n"
                       + reply).encode(), "t.mbox")
-    groups = group_thread(analyze_document(doc))
-    assert len(groups) == 1 and len(groups[0][1]) == 1
+    groups = group_thread(doc.messages)
+    assert groups == [(0, [1])]
 
 
 # ------------------------------------------------------------- headlines, SVG
@@ -395,7 +396,7 @@ def test_report_command_formats_and_errors(tmp_path):
     assert as_json.returncode == 0, as_json.stderr
     jsonschema.validate(json.loads((tmp_path / "r.json").read_text()), jsonout.json_schema("report"))
     schema = run("schema", "report")
-    assert json.loads(schema.stdout)["title"] == "iowq-triage.report v4"
+    assert json.loads(schema.stdout)["title"] == "iowq-triage.report v5"
     missing = run("report", "--format", "text", "no-such-file.eml")
     assert missing.returncode == 3 and missing.stderr == "triage: no-such-file.eml: no such file\n"
     assert missing.stdout == ""

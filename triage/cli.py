@@ -114,6 +114,7 @@ def analyze(
 class ReportFormat(str, Enum):
     html = "html"
     reply = "reply"
+    mbox = "mbox"
     json = "json"
     text = "text"
 
@@ -125,7 +126,11 @@ def report(
     output: Optional[str] = typer.Option(None, "-o", "--output", help="html: the directory for index.html and the "
                                          "pages (created if missing); other formats: a file (else stdout)."),
     fmt: ReportFormat = typer.Option(ReportFormat.html, "--format", help="html (pages + index), reply (a mail per "
-                                     "patch, an mbox when several), json (schema: `triage schema report`), text."),
+                                     "patch, an mbox when several), mbox (the latest version of each patch for "
+                                     "`git am`, trailers from replies folded in), json (schema: `triage schema "
+                                     "report`), text."),
+    version: Optional[int] = typer.Option(None, "--version", min=1, help="--format mbox: write vN of each patch "
+                                          "instead of the latest."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing output files."),
     source: Optional[str] = typer.Option(None, "--source", help="Pre-image of the C file the patch changes."),
     profiles: Optional[str] = typer.Option(None, "--profiles", help="TOML file adding or overriding layout profiles."),
@@ -184,6 +189,19 @@ def report(
             _emit(replies[0] if len(replies) == 1 else mbox(replies), output, force)
         if refused:
             _exit_for(results, at_least=refused)
+    elif fmt is ReportFormat.mbox:
+        from triage.report.amview import am_mbox
+
+        am = am_mbox(built, version)
+        for line in am.skipped:
+            typer.echo(f"triage: mbox: left out {line}", err=True)
+        for line in am.notes:
+            typer.echo(f"triage: mbox: {line}", err=True)
+        if not am.written:
+            raise InputError("mbox", "no patch to write for git am" + (f" (no v{version} in the input)"
+                                                                       if version else ""))
+        _emit(am.text, output, force)
+        typer.echo(f"triage: mbox: {len(am.written)} patch(es) for git am --patch-format=mboxrd", err=True)
     elif fmt is ReportFormat.json:
         _emit(jsonout.report_dumps(built), output, force)
     else:

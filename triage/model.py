@@ -245,6 +245,10 @@ class Message:
     prose_symbols: tuple[ProseSymbol, ...] = ()
     snippets: tuple[CodeSnippet, ...] = ()
     warnings: tuple[str, ...] = ()
+    # The decoded body as read (in-body From:/Date:/Subject: lines taken
+    # off): what `report --format mbox` gives git am. Not in JSON: the
+    # parts above carry the same text, read.
+    body: str = field(default="", repr=False, compare=False, metadata={"json": False})
 
     @property
     def upstream(self) -> str | None:
@@ -684,6 +688,7 @@ class ReviewState(str, Enum):
     WITHDRAWN = "withdrawn"
     UPSTREAM_FIRST = "send it upstream first"
     TESTED = "tested"
+    SUPERSEDED = "superseded"  # a later version of the same patch was posted (its subject is the sentence)
 
 
 @dataclass(frozen=True)
@@ -697,6 +702,37 @@ class ReviewEvent:
     message_id: str | None
     date: str | None
     commit: str | None = None  # the commit id an "applied" reply names
+
+
+class PageKind(str, Enum):
+    """What a page is about."""
+
+    PATCH = "patch"  # a message with a diff of its own
+    COVER = "cover letter"  # the introduction of a series
+    BUG_REPORT = "bug report"  # syzbot, KCSAN, KASAN, a crash with its call trace
+    MESSAGE = "message"  # a reply whose patch is not in the input, or any other mail
+
+
+@dataclass(frozen=True)
+class PostingLink:
+    """Another posting (a version, or a member of the series) and its page."""
+
+    label: str  # "v2", "3/5", "cover"
+    page: str | None  # None: announced by the subjects, not in the input
+    subject: str
+    date: str | None
+    current: bool = False  # the page this link is shown on
+
+
+@dataclass(frozen=True)
+class BugReport:
+    """A crash or race report: its title, who sent it, the functions of its
+    call trace, and the patches of the input that answer it."""
+
+    title: str
+    reporter: str | None
+    functions: tuple[str, ...]
+    answered_by: tuple[PostingLink, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -714,6 +750,13 @@ class PatchReport:
     comments: tuple[PlacedComment, ...] = ()
     reply_trailers: tuple[ReplyTrailer, ...] = ()  # given in replies to it or to its cover letter
     review: tuple[ReviewEvent, ...] = ()  # in thread order
+    kind: PageKind = PageKind.MESSAGE
+    version: int | None = None  # vN of its posting (1 when unnumbered); None: not a patch
+    versions: tuple[PostingLink, ...] = ()  # every version of this patch in the input, oldest first
+    superseded_by: PostingLink | None = None  # the latest version, when this one is older
+    series: tuple[PostingLink, ...] = ()  # cover and members of its series, missing ones with no page
+    bug: BugReport | None = None  # when the page is a bug report
+    answers: tuple[PostingLink, ...] = ()  # the bug reports of the input this patch answers
 
 
 @dataclass(frozen=True)

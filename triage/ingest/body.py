@@ -100,7 +100,7 @@ def build_message(env: Envelope, body: str) -> tuple[Message, list[str]]:
         diffs=tuple(f.diff for f in found if f.diff.files),
         prose_symbols=prose_symbols([(p.text, p.level) for p in parts if p.kind in ("prose", "llm-explanation")]),
         snippets=code_snippets([(p.text, p.level, p.author) for p in parts if p.kind == "prose"]),
-        warnings=tuple(warnings),
+        warnings=tuple(warnings), body=body,
     )
     return message, errors
 

@@ -6,11 +6,14 @@ import re
 
 from triage.model import Subject
 
-_REPLY = re.compile(r"^\s*(?:(?:re|aw|sv|fwd?)(?:\[\d+\])?\s*:\s*)+", re.IGNORECASE)
+# Reply markers: English, German (AW), Nordic (SV), and the Chinese 回复 /
+# 答复 / 转发 (forward) of Outlook and Foxmail, with full-width colons
+# (a syzbot thread of 2021 answered with "回复: [syzbot] ...").
+_REPLY = re.compile(r"^\s*(?:(?:re|aw|sv|fwd?|回复|答复|转发)(?:\[\d+\])?\s*[:：]\s*)+", re.IGNORECASE)
 _BRACKETS = re.compile(r"^\s*\[([^\]]*)\]")
 _VERSION = re.compile(r"^v(\d{1,6})$", re.IGNORECASE)  # bounded: "v99...9" is a word, not int() fodder
 _INDEX = re.compile(r"^(\d{1,6})/(\d{1,6})$")
-_STABLE_Y = re.compile(r"^(?:linux-|stable-)?(\d+\.\d+)(?:\.y|\.x)$", re.IGNORECASE)
+_STABLE_Y = re.compile(r"^(?:linux-|stable-|v)?(\d+\.\d+)(?:\.y|\.x)$", re.IGNORECASE)  # "v5.10.y" too
 _RELEASE = re.compile(r"^v?(\d+\.\d+)(?:\.\d+)?$")
 _AUTOSEL_RANGE = re.compile(r"^(\d+\.\d+)(?:-\d+\.\d+)?$")
 _TREE = re.compile(r"^(?:-?next|for-next|for-\d+\.\d+(?:-rc\d+)?|[a-z_]+-\d+\.\d+|io_uring|liburing)$", re.IGNORECASE)

@@ -7,39 +7,137 @@ format (HTML, reply, JSON, text) is rendered from what this returns.
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import PurePath
 
 from triage import __version__
 from triage.assess.rules import assess
+from triage.ingest import threads
 from triage.ingest.review import review_events
-from triage.model import (Analysis, Assessment, Change, ReviewEvent, ReviewState, Diff, Headline, Hunk, InputProblem, InputResult, Message, PatchReport,
-                          PlacedComment, ReplyTrailer, Report, ScenarioRun, ThreadMessage, TrailerCheck,
-                          TrailerScope)
+from triage.model import (Analysis, Assessment, BugReport, Change, Diff, Headline, Hunk, InputProblem, InputResult,
+                          Message, PageKind, PatchReport, PlacedComment, PostingLink, ReplyTrailer, Report,
+                          ReviewEvent, ReviewState, ScenarioRun, ThreadMessage, TrailerCheck, TrailerScope)
 
 SLUG_MAX = 60
 
 
 def build_report(results: list[InputResult]) -> Report:
-    patches: list[PatchReport] = []
+    """Every input's patches, threaded, then linked across the inputs:
+    versions of one patch (superseded ones marked), the members of each
+    series, bug reports and the patches that answer them."""
+    heads: list[tuple[Analysis, list[Analysis], str, InputResult, tuple[ReplyTrailer, ...]]] = []
     problems: list[InputProblem] = []
     pages: set[str] = set()
     for result in results:
         if result.error:
             problems.append(InputProblem(result.source, result.error, result.exit_code))
         problems += [InputProblem(result.source, p, result.exit_code) for p in result.problems]
-        grouped = group_thread(result.analyses)
+        analyses = result.analyses
+        grouped = [(analyses[h], [analyses[r] for r in rs])
+                   for h, rs in threads.group_thread([a.message for a in analyses])]
         series = _series_trailers(grouped)
         for head, replies in grouped:
             page = unique_page(page_name(head.message, result.source), pages)
             pages.add(page)
-            patches.append(patch_report(head, replies, page, result.source, result.form or "unknown",
-                                        _cover_of(head.message, series)))
+            heads.append((head, replies, page, result, _cover_of(head.message, series)))
+    links = thread_links([h[0].message for h in heads], [h[2] for h in heads])
+    patches = [patch_report(head, replies, page, result.source, result.form or "unknown", cover, links[i])
+               for i, (head, replies, page, result, cover) in enumerate(heads)]
     return Report(f"iowq-triage {__version__}", tuple(patches), tuple(problems))
 
 
+@dataclass(frozen=True)
+class Links:
+    """What threading across the inputs says about one page."""
+
+    kind: PageKind = PageKind.MESSAGE
+    version: int | None = None
+    versions: tuple[PostingLink, ...] = ()
+    superseded_by: PostingLink | None = None
+    series: tuple[PostingLink, ...] = ()
+    bug: BugReport | None = None
+    answers: tuple[PostingLink, ...] = ()
+
+
+def thread_links(messages: list[Message], pages: list[str]) -> list[Links]:
+    """Per page: its kind, its series, its versions and the latest one,
+    the bug reports it answers or the patches that answer it."""
+    heads = list(range(len(messages)))
+    found = threads.threading(messages, heads)
+    fields: list[dict] = [{} for _ in messages]
+
+    def link(h: int, label: str, current: int | None = None) -> PostingLink:
+        m = messages[h]
+        return PostingLink(label, pages[h], m.subject.raw if m.subject else pages[h], m.date, h == current)
+
+    for i, m in enumerate(messages):
+        if threads.is_bug_report(m):
+            fields[i]["kind"] = PageKind.BUG_REPORT
+        elif threads.is_patch(m):
+            fields[i]["kind"] = PageKind.PATCH if m.own_diffs else PageKind.COVER
+    for p in found.postings:
+        for h in p.heads:
+            fields[h]["version"] = p.version
+        if p.total is None or p.total <= 1:
+            continue
+        for h in p.heads:
+            members = ([link(p.cover, "cover", h)] if p.cover is not None else [])
+            have = dict(p.members)
+            for n in sorted(set(have) | set(p.missing)):
+                if n in have:
+                    members.append(link(have[n], f"{n}/{p.total}", h))
+                else:
+                    members.append(PostingLink(f"{n}/{p.total}", None, "not in the input", None))
+            fields[h]["series"] = tuple(members)
+    for group in found.versions:
+        for p in group.postings:
+            latest = group.superseded_by(p)
+            for h in p.heads:
+                title = threads.normal_title(messages[h].subject.title) if messages[h].subject else ""
+                chain = tuple(link(_counterpart(messages, q, title, h), _version_label(q, group), h)
+                              for q in group.postings)
+                fields[h]["versions"] = chain
+                if latest is not None:
+                    fields[h]["superseded_by"] = link(_counterpart(messages, latest, title, h),
+                                                      _version_label(latest, group))
+    for report, answering in found.answers.items():
+        m = messages[report]
+        fields[report]["bug"] = BugReport(m.subject.title if m.subject else "", str(m.author) if m.author else None,
+                                          threads.trace_functions(m),
+                                          tuple(link(h, _posting_label(messages[h])) for h in answering))
+        for h in answering:
+            fields[h]["answers"] = fields[h].get("answers", ()) + (link(report, "bug report"),)
+    return [Links(**f) for f in fields]
+
+
+def _counterpart(messages: list[Message], posting: threads.Posting, title: str, current: int) -> int:
+    """The page of another version that matches this one: the same page if
+    it is in that posting, else the member with the same title, else the
+    posting's cover or first patch."""
+    if current in posting.heads:
+        return current
+    for h in posting.heads:
+        s = messages[h].subject
+        if s is not None and threads.normal_title(s.title) == title:
+            return h
+    return posting.first
+
+
+def _version_label(p: threads.Posting, group: threads.Versions) -> str:
+    """`v2`, and the date when the same number was posted twice (RESEND, RFC then PATCH)."""
+    same = sum(1 for q in group.postings if q.version == p.version)
+    return f"v{p.version}" + (f" of {p.date[:10]}" if same > 1 and p.date else "")
+
+
+def _posting_label(m: Message) -> str:
+    s = m.subject
+    if s is None:
+        return "patch"
+    return (f"v{s.version} " if s.version else "") + (f"{s.index}/{s.total}" if s.total else "patch")
+
+
 def patch_report(head: Analysis, replies: list[Analysis], page: str, source: str, form: str,
-                 from_cover: tuple[ReplyTrailer, ...] = ()) -> PatchReport:
+                 from_cover: tuple[ReplyTrailer, ...] = (), links: Links = Links()) -> PatchReport:
     placed: list[PlacedComment] = []
     thread = []
     for reply in replies:
@@ -53,21 +151,30 @@ def patch_report(head: Analysis, replies: list[Analysis], page: str, source: str
     given = _unique(reply_trailers([r.message for r in replies], TrailerScope.PATCH) + list(from_cover))
     review = [e for r in replies for e in review_events(head.message, r.message)]
     m = head.message
-    if not is_patch(m) and m.subject is not None and m.subject.is_reply:
+    if not threads.is_patch(m) and m.subject is not None and m.subject.is_reply:
         # a reply whose patch is not in the input ("Thanks, applied." alone):
         # its own words are about that patch, whose author is not known here
         review = review_events(replace(m, author=None), m) + review
+    if links.superseded_by is not None:
+        later = links.superseded_by
+        review.append(ReviewEvent(ReviewState.SUPERSEDED, later.subject, None, None, later.date))
     review = tuple(review)
-    return PatchReport(page, source, form, head, _reviewed(assess(head), review), tuple(headline(r) for r in runs),
-                       tuple(thread), tuple(placed), tuple(given), review)
+    return PatchReport(page, source, form, head, _reviewed(assess(head), review, links.superseded_by),
+                       tuple(headline(r) for r in runs), tuple(thread), tuple(placed), tuple(given), review,
+                       links.kind, links.version, links.versions, links.superseded_by, links.series, links.bug,
+                       links.answers)
 
 
-def _reviewed(a: Assessment, review: tuple[ReviewEvent, ...]) -> Assessment:
-    """A patch NAKed or withdrawn in its thread is never a backport,
-    whatever its tags and branches say: the verdict says so with the
-    sentence that decided it; an "applied" reply is a reason to show."""
+def _reviewed(a: Assessment, review: tuple[ReviewEvent, ...], later: PostingLink | None = None) -> Assessment:
+    """A patch NAKed, withdrawn or superseded is never a backport, whatever
+    its tags and branches say: the verdict says so with the sentence (or the
+    later version) that decided it; an "applied" reply is a reason to show."""
     if a.verdict == "no patch":
         return a
+    if later is not None:
+        return replace(a, verdict="superseded", reasons=(
+            f'superseded by {later.label}: "{later.subject}"' + (f" ({later.date[:10]})" if later.date else "")
+            + ": decide on that version", f"the checks said of this one: {a.verdict}") + a.reasons)
     stop = [e for e in review if e.state in (ReviewState.NAKED, ReviewState.WITHDRAWN)]
     said = [f'{e.state.value} by {e.sender or "an unknown sender"}: "{e.sentence}"' for e in review
             if e.state in (ReviewState.NAKED, ReviewState.WITHDRAWN, ReviewState.APPLIED, ReviewState.QUEUED)]
@@ -163,47 +270,6 @@ def own_words(m: Message) -> str:
     """A message's own prose (level 0), trailers and diffs aside: a patch's
     changelog, a reply's discussion."""
     return "\n\n".join(p.text.strip() for p in m.parts if p.level == 0 and p.kind == "prose" and p.text.strip())
-
-
-def is_patch(m: Message) -> bool:
-    """A message that proposes a change: a `[PATCH]` posting (or a message
-    with no subject at all: a diff, a commit) that carries a diff of its
-    own, or a `[PATCH]` cover letter. A reply's diff is a reviewer's sketch
-    or a test diff, not a patch: the reply answers the patch it replies to
-    (its trailers count for that patch), unless it is itself a new posting."""
-    if m.subject is not None and m.subject.is_reply:
-        return False
-    return bool(m.own_diffs) or bool(m.subject and m.subject.is_patch)
-
-
-def group_thread(analyses: tuple[Analysis, ...]) -> list[tuple[Analysis, list[Analysis]]]:
-    """Each patch with the replies that answer it. A reply finds its patch
-    through In-Reply-To, then References from the nearest ancestor up; web
-    archives often drop those headers, so the subject's title is the last
-    resort. A reply whose patch is not in the input stands on its own."""
-    heads = [a for a in analyses if is_patch(a.message)]
-    by_id = {a.message.message_id: a for a in heads if a.message.message_id}
-    by_title: dict[str, Analysis] = {}
-    for a in heads:
-        if a.message.subject and a.message.subject.title:
-            by_title.setdefault(a.message.subject.title, a)
-    answers: dict[int, list[Analysis]] = {id(a): [] for a in heads}
-    order: list[Analysis] = []
-    for a in analyses:
-        if is_patch(a.message):
-            order.append(a)
-            continue
-        m = a.message
-        ids = ([m.in_reply_to] if m.in_reply_to else []) + list(reversed(m.references))
-        parent = next((by_id[i] for i in ids if i in by_id), None)
-        if parent is None and m.subject is not None:
-            parent = by_title.get(m.subject.title)
-        if parent is None:
-            answers[id(a)] = []
-            order.append(a)
-        else:
-            answers[id(parent)].append(a)
-    return [(a, answers[id(a)]) for a in order]
 
 
 def place_comments(patch: Message, reply: Message) -> list[PlacedComment]:

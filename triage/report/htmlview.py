@@ -13,8 +13,8 @@ import math
 from datetime import datetime, timezone
 from urllib.parse import quote
 
-from triage.model import (BranchFacts, Change, Outcome, PatchReport, Report, ScenarioRun, TrailerCheck, TrailerScope,
-                          on_hunk)
+from triage.model import (BranchFacts, BugReport, Change, Outcome, PatchReport, PostingLink, Report, ReviewState,
+                          ScenarioRun, TrailerCheck, TrailerScope, on_hunk)
 from triage.report import words
 from triage.report.build import own_words, shown_diffs
 
@@ -22,9 +22,9 @@ LORE = "https://lore.kernel.org/r/"
 
 # Most actionable first: the index's default order.
 VERDICT_ORDER = ("backport", "backport with work", "stable candidate", "stable backport", "check first",
-                 "not yet upstream", "undetermined", "not tagged for stable", "do not backport", "nothing to backport",
-                 "no patch")
-VERDICT_CLASS = {"do not backport": "warn", "backport": "act", "backport with work": "work", "stable candidate": "act",
+                 "not yet upstream", "undetermined", "not tagged for stable", "do not backport", "superseded",
+                 "nothing to backport", "no patch")
+VERDICT_CLASS = {"do not backport": "warn", "superseded": "quiet", "backport": "act", "backport with work": "work", "stable candidate": "act",
                  "stable backport": "act", "check first": "warn", "not yet upstream": "warn",
                  "undetermined": "unknown", "not tagged for stable": "quiet", "nothing to backport": "done",
                  "no patch": "quiet", "needed": "act", "needs backport work": "work", "already fixed": "done",
@@ -121,6 +121,15 @@ def patch_page(p: PatchReport) -> dict:
             links.append({"key": key, "text": f"<{mid}>", "href": lore_url(mid)})
     return {
         "title": m.subject.raw if m.subject else f"(no subject: {p.input})",
+        "kind": p.kind.value, "kind_title": p.kind.value[:1].upper() + p.kind.value[1:],
+        "superseded": _link(p.superseded_by) if p.superseded_by else None,
+        "versions": [_link(v) for v in p.versions],
+        "series": [_link(v) for v in p.series],
+        "bug": _bug(p.bug) if p.bug else None,
+        "answers": [_link(v) for v in p.answers],
+        "headlines": [{"text": words.headline_text(h), "cls": CHANGE_CLASS.get(h.change, "")} for h in p.headlines],
+        "decided": [f"{e.state.value} by {e.sender or 'an unknown sender'}" + (f" ({e.date[:10]})" if e.date else "")
+                    for e in p.review if e.state is not ReviewState.SUPERSEDED],
         "verdict": s.verdict, "verdict_cls": VERDICT_CLASS.get(s.verdict, "unknown"), "reasons": list(s.reasons),
         "meta": [{"key": k, "value": v} for k, v in meta], "links": links,
         "trailers": [_trailer(t) for t in m.trailers],
@@ -156,6 +165,16 @@ def patch_page(p: PatchReport) -> dict:
         "unplaced": [{"author": c.author or "unknown", "file": c.file, "text": c.text}
                      for c in p.comments if c.hunk_index < 0],
     }
+
+
+def _link(link: PostingLink) -> dict:
+    return {"label": link.label, "href": link.page or "", "subject": link.subject, "date": (link.date or "")[:10],
+            "current": link.current}
+
+
+def _bug(bug: BugReport) -> dict:
+    return {"title": bug.title, "reporter": bug.reporter or "unknown", "functions": list(bug.functions),
+            "answered_by": [_link(v) for v in bug.answered_by]}
 
 
 def _trailer(t) -> dict:

@@ -18,7 +18,7 @@ SCHEMA_VERSION = 3  # 3: timeline points carry workers created so far; risk_max 
 # `triage report --format json`: the Report (patches with their analysis,
 # assessment, headlines and placed review comments). Versioned on its own.
 REPORT_SCHEMA_NAME = "iowq-triage.report"
-REPORT_SCHEMA_VERSION = 4  # 4: trailers given in replies and review state (PatchReport.reply_trailers, .review); 3: timeline points carry workers created so far; risk_max and risk_band (2: claims, direction-aware deltas)
+REPORT_SCHEMA_VERSION = 5  # 5: page kind, versions, superseded_by, series, bug reports (PatchReport.kind ... .answers); 4: trailers given in replies and review state (PatchReport.reply_trailers, .review); 3: timeline points carry workers created so far; risk_max and risk_band (2: claims, direction-aware deltas)
 
 # Derived facts worth having in JSON without recomputing them.
 _DERIVED = {
@@ -35,9 +35,14 @@ _DERIVED_TYPES = {"is_cover": bool, "added": int, "removed": int, "counts_check"
                   "risk_total": int, "new_findings": tuple[str, ...], "fixed_findings": tuple[str, ...]}
 
 
+def _in_json(f: dataclasses.Field) -> bool:
+    """Fields marked metadata={"json": False} (a message's raw body) stay out."""
+    return f.metadata.get("json", True)
+
+
 def to_data(value):
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        out = {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        out = {f.name: to_data(getattr(value, f.name)) for f in dataclasses.fields(value) if _in_json(f)}
         for name in _DERIVED.get(type(value), ()):
             out[name] = to_data(getattr(value, name))
         return out
@@ -89,7 +94,7 @@ def _schema_for(tp, defs: dict) -> dict:
         if name not in defs:
             defs[name] = {}  # placeholder against recursion
             hints = typing.get_type_hints(tp)
-            props = {f.name: _schema_for(hints[f.name], defs) for f in dataclasses.fields(tp)}
+            props = {f.name: _schema_for(hints[f.name], defs) for f in dataclasses.fields(tp) if _in_json(f)}
             for derived in _DERIVED.get(tp, ()):
                 props[derived] = _schema_for(_DERIVED_TYPES[derived], defs)
             doc = (tp.__doc__ or "").strip().split("\n")[0]

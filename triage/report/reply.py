@@ -14,7 +14,7 @@ from email.header import Header
 
 from triage.errors import InputError
 from triage.model import Hunk, PatchReport, Person
-from triage.report import words
+from triage.report import mboxrd, words
 from triage.model import on_hunk
 from triage.report.build import shown_diffs
 
@@ -359,10 +359,5 @@ def reply_warnings(p: PatchReport, sender: Person | None) -> list[str]:
 
 
 def mbox(replies: list[str]) -> str:
-    """Several replies as one mboxrd file (`git send-email` takes it):
-    `From ` lines inside a body get one more `>`."""
-    out = []
-    for text in replies:
-        body = re.sub(r"^(>*From )", r">\1", text, flags=re.MULTILINE)
-        out.append("From iowq-triage Thu Jan  1 00:00:00 1970\n" + body + ("" if body.endswith("\n") else "\n"))
-    return "\n".join(out)
+    """Several replies as one mboxrd file (`git send-email` takes it)."""
+    return mboxrd.join(replies)

@@ -220,6 +220,11 @@ def report_view(report) -> dict:
             if p.thread else "",
             "review": [f'{e.state.value} ({e.sender or "unknown"}: "{textwrap.shorten(e.sentence, 120, placeholder=" ...")}")'
                        for e in p.review],
+            "versions": ", ".join(("*" if v.current else "") + v.label for v in p.versions),
+            "series": ", ".join(v.label + ("" if v.page else " (missing)") for v in p.series),
+            "bug": (f"Bug report: {p.bug.title}; trace: {', '.join(p.bug.functions[:6]) or 'none'}; answered by "
+                    + (", ".join(v.page for v in p.bug.answered_by) or "no patch of the input")) if p.bug else "",
+            "answers": ", ".join(v.page for v in p.answers),
             "reply_trailers": [f"{t.key}: {t.value}" + ("" if t.check is not TrailerCheck.OTHER
                                                         else f" (sent by {t.sender or 'unknown'})")
                                + (" (series)" if t.scope is TrailerScope.SERIES else "")
