@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import csv
+import subprocess
 
 import pytest
 
@@ -12,6 +13,7 @@ from triage.analysis import analyze_document
 from triage.ingest import read_bytes, read_path
 from triage.ingest.threads import group_thread, is_bug_report, normal_title, trace_functions
 from triage.model import InputResult, PageKind, ReviewState
+from triage.report.amview import am_mbox
 from triage.report.build import build_report
 
 DIFF = """---
@@ -253,14 +255,18 @@ NOT_IN_THE_ARCHIVE = {
 }
 
 
-def test_versions_on_the_lore_archive(lore_dir):
-    root = lore_dir
-    rows = list(csv.DictReader(open(root / "manifest.tsv", encoding="utf-8"), delimiter="\t"))
+@pytest.fixture(scope="module")
+def lore_report(lore_dir):
+    rows = list(csv.DictReader(open(lore_dir / "manifest.tsv", encoding="utf-8"), delimiter="\t"))
     results = []
     for r in rows:
-        doc = read_path(root / r["file"])
+        doc = read_path(lore_dir / r["file"])
         results.append(InputResult(r["file"], doc.form, analyze_document(doc)))
-    rep = build_report(results)
+    return rows, build_report(results)
+
+
+def test_versions_on_the_lore_archive(lore_report):
+    rows, rep = lore_report
     pages = collections.defaultdict(list)
     for p in rep.patches:
         pages[p.input].append(p)
@@ -284,3 +290,30 @@ def test_versions_on_the_lore_archive(lore_dir):
     assert manifest_only == NOT_IN_THE_ARCHIVE
     assert both == 49
     assert kinds["bug report"] == 26 and answered >= 6
+
+
+def test_the_git_am_mbox_of_the_lore_archive_is_read_by_git(lore_report, tmp_path):
+    """Every latest patch of the 306 threads, as `report --format mbox`
+    writes it: git mailsplit --mboxrd splits it into as many mails, and
+    git mailinfo finds in each an author address, a subject and a patch
+    that git apply --stat reads."""
+    _, rep = lore_report
+    am = am_mbox(rep)
+    (tmp_path / "all.mbox").write_text(am.text)
+    split = subprocess.run(["git", "mailsplit", "--mboxrd", f"-o{tmp_path}", str(tmp_path / "all.mbox")],
+                           capture_output=True, text=True, check=True)
+    count = int(split.stdout)
+    bad = []
+    for i in range(1, count + 1):
+        with open(tmp_path / f"{i:04d}", "rb") as mail:
+            info = subprocess.run(["git", "mailinfo", str(tmp_path / "msg"), str(tmp_path / "patch")], stdin=mail,
+                                  capture_output=True, check=False)
+        fields = dict(line.split(": ", 1) for line in info.stdout.decode("utf-8", "replace").splitlines()
+                      if ": " in line)
+        applies = subprocess.run(["git", "apply", "--stat", str(tmp_path / "patch")], capture_output=True, check=False)
+        if info.returncode or not fields.get("Email") or not fields.get("Subject") or applies.returncode:
+            bad.append((i, fields.get("Subject")))
+    print(f"\ngit am mbox of the lore archive: {len(am.written)} patches written (latest versions), "
+          f"{len(am.skipped)} left out ({'; '.join(am.skipped)}), {count} split by git mailsplit, {len(bad)} not read")
+    assert count == len(am.written) == 738 and bad == []
+    assert len(am.skipped) == 3 and all("rebuilt from damaged text" in s for s in am.skipped)

@@ -58,7 +58,8 @@ def am_mbox(report: Report, version: int | None = None) -> AmMbox:
         separators.append(f"From {p.analysis.message.upstream or ZERO} Mon Sep 17 00:00:00 2001")
         notes += [f"{p.page}: {e.state.value} by {e.sender or 'an unknown sender'}: \"{e.sentence}\""
                   for e in p.review if e.state.value in ("NAKed", "withdrawn", "changes requested")]
-        notes += [f"{p.page}: {t.key}: {t.value} was sent by {t.sender or 'an unknown sender'}, who is another person"
+        notes += [f"{p.page}: {t.key}: {t.value} was given by {t.sender or 'an unknown sender'}, not by the person "
+                  "it names (folded in, as b4 does)"
                   for t in p.reply_trailers if t.check.name == "OTHER"]
     text = mboxrd.join(texts, separators) if texts else ""
     return AmMbox(text, tuple(p.page for p in chosen), tuple(skipped), tuple(notes))
@@ -95,7 +96,7 @@ def patch_mail(p: PatchReport) -> str:
         headers.append(f"Date: {_date(m.date)}")
     if m.message_id:
         headers.append(f"Message-ID: <{m.message_id}>")
-    body = log + "\n" + rest
+    body = log + rest
     if not body.isascii():
         headers += ["MIME-Version: 1.0", "Content-Type: text/plain; charset=UTF-8",
                     "Content-Transfer-Encoding: 8bit"]
@@ -107,7 +108,7 @@ def split_commit_message(body: str) -> tuple[str, str]:
     lines = body.split("\n")
     for i, line in enumerate(lines):
         if _CUT.match(line) or (line.startswith("--- ") and i + 1 < len(lines) and lines[i + 1].startswith("+++ ")):
-            return "\n".join(lines[:i]).rstrip("\n") + "\n", "\n".join(lines[i:])
+            return "\n".join(lines[:i]) + "\n", "\n".join(lines[i:])
     return body.rstrip("\n") + "\n", ""
 
 
@@ -131,7 +132,8 @@ def fold_trailers(log: str, given: list[tuple[str, str]]) -> str:
         return log
     if not has_block:
         lines.append("")
-    return "\n".join(lines + new) + "\n"
+    gap = log[len(log.rstrip("\n")):]  # the blank lines before `---`, as written
+    return "\n".join(lines + new) + (gap or "\n")
 
 
 def _key(line: str) -> str:
