@@ -33,6 +33,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LORE = Path(os.environ.get("TRIAGE_LORE", ROOT.parent / "shared" / "lore-io-wq"))
 # real io-wq.c versions (5.5 -> 7.1, linux-next), read in place, never copied
 KERNEL_IOWQ = Path(os.environ.get("TRIAGE_KERNEL_IOWQ", ROOT.parent / "shared" / "kernel-io-wq"))
+PUBLIC_INBOX = Path(os.environ.get("TRIAGE_PUBLIC_INBOX", ROOT.parent / "shared" / "public-inbox" / "io-uring"))
 
 
 @pytest.fixture(scope="session")
@@ -46,6 +47,14 @@ def lore_dir() -> Path:
     if not (LORE / "manifest.tsv").exists():
         pytest.skip(f"lore archive not found at {LORE} (set TRIAGE_LORE to its path)")
     return LORE
+
+
+@pytest.fixture(scope="session")
+def public_inbox() -> Path:
+    """The io-uring list's public-inbox archive (read-only, used in place)."""
+    if not (PUBLIC_INBOX / "git" / "0.git" / "HEAD").exists():
+        pytest.skip(f"public-inbox archive not found at {PUBLIC_INBOX} (set TRIAGE_PUBLIC_INBOX to its path)")
+    return PUBLIC_INBOX
 
 
 def kernel_versions() -> list[Path]:

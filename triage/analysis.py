@@ -136,11 +136,13 @@ def _source_matches(file: FileDiff, name: str) -> bool:
 
 def analyze(paths: list[str], source_path: str | None = None, profiles_path: str | None = None,
             behaviour: bool = True, repo_path: str | None = None,
-            branches: list[str] | None = None, jobs: int = 1) -> list[InputResult]:
+            branches: list[str] | None = None, jobs: int = 1, inbox_path: str | None = None) -> list[InputResult]:
     """Read and analyse every input; one failing input never stops the rest.
     With repo_path, an input may also be a commit or an A..B range of that
-    tree, and every patch gets the stable-branch matrix. jobs > 1 analyses
-    inputs in that many processes; results keep the order of paths."""
+    tree, and every patch gets the stable-branch matrix. With inbox_path (a
+    public-inbox archive), an input may be a message-id: its whole thread.
+    jobs > 1 analyses inputs in that many processes; results keep the order
+    of paths."""
     source = read_source(source_path) if source_path else None
     profiles = load_profiles(profiles_path)
     jobs = max(1, min(jobs, len(paths)))
@@ -154,6 +156,9 @@ def analyze(paths: list[str], source_path: str | None = None, profiles_path: str
             tree = (repo_path, *branch_names(repo, branches))
             _open_tree(tree, repo)
             stack.callback(_open_tree, None)
+        if inbox_path is not None:
+            _open_inbox(inbox_path)  # the index is built (or read) here, once, before any worker starts
+            stack.callback(_open_inbox, None)
         job = functools.partial(_analyze_path, source=source, profiles=profiles, behaviour=behaviour)
         if jobs > 1:
             # spawn, not fork: the progress display runs a thread, and a forked
@@ -161,7 +166,8 @@ def analyze(paths: list[str], source_path: str | None = None, profiles_path: str
             # Each worker opens the tree once (a repository handle does not
             # cross processes), not once per input.
             pool = stack.enter_context(concurrent.futures.ProcessPoolExecutor(
-                jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_open_tree, initargs=(tree,)))
+                jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_open_worker,
+                initargs=(tree, inbox_path)))
             stack.callback(pool.shutdown, cancel_futures=True)
             results = pool.map(job, paths)
         else:
@@ -189,13 +195,33 @@ def _open_tree(tree: tuple | None, repo=None) -> None:
     _tree = (repo, tree[1], tree[2])
 
 
+_inbox = None  # the open PublicInbox of this process, when --inbox was given
+
+
+def _open_inbox(path: str | None) -> None:
+    global _inbox
+    if path is None:
+        _inbox = None
+        return
+    from triage.tree.inbox import PublicInbox
+
+    _inbox = PublicInbox(path)
+    with progress.task(f"reading the message-id index of {path}"):
+        _inbox.entries  # noqa: B018 - built or read from the cache now, not in the middle of an input
+
+
+def _open_worker(tree: tuple | None, inbox_path: str | None) -> None:
+    _open_tree(tree)
+    _open_inbox(inbox_path)
+
+
 def _analyze_path(path: str, source, profiles, behaviour: bool) -> InputResult:
-    return _analyze_one(path, source, profiles, behaviour, _tree)
+    return _analyze_one(path, source, profiles, behaviour, _tree, _inbox)
 
 
-def _analyze_one(path: str, source, profiles, behaviour: bool, tree=None) -> InputResult:
+def _analyze_one(path: str, source, profiles, behaviour: bool, tree=None, inbox=None) -> InputResult:
     try:
-        doc = _read_input(path, tree[0] if tree else None)
+        doc = _read_input(path, tree[0] if tree else None, inbox)
     except (InputError, GitError) as exc:
         return InputResult(path, None, error=exc.problem, exit_code=exc.exit_code)
     problems = list(doc.problems)
@@ -222,9 +248,21 @@ def _analyze_one(path: str, source, profiles, behaviour: bool, tree=None) -> Inp
     return InputResult(path, doc.form, tuple(analyses), tuple(problems), exit_code=code)
 
 
-def _read_input(path: str, repo) -> Document:
-    """A file, or with a tree: a commit id or an A..B range (io-wq paths only)."""
-    if repo is None or _exists(path):
+def _read_input(path: str, repo, inbox=None) -> Document:
+    """A file; with an inbox, a message-id (its whole thread); with a tree,
+    a commit id or an A..B range (io-wq paths only)."""
+    if _exists(path):
+        return read_path(path)
+    from triage.tree.inbox import message_id_of
+
+    mid = message_id_of(path)
+    if mid is not None and (inbox is not None or repo is None):
+        if inbox is None:
+            raise InputError(path, "no such file; a message-id? give --inbox PATH (a public-inbox archive) "
+                                   "or set git config triage.inbox")
+        doc = read_bytes(inbox.mbox(inbox.thread(mid)), path)
+        return replace(doc, form="public-inbox thread")
+    if repo is None:
         return read_path(path)
     from triage.tree.repo import safe_rev
     from triage.tree.stable import IOWQ_PATHS

@@ -17,6 +17,8 @@ class OutputError(TriageError):
 
 def write_atomic(path: str | Path, text: str, force: bool = False) -> None:
     target = Path(path)
+    if target.is_dir():
+        raise OutputError(str(target), "is a directory; this format writes one file")
     if target.exists() and not force:
         raise OutputError(str(target), "exists; use --force to overwrite")
     directory = target.parent if str(target.parent) else Path(".")

@@ -17,37 +17,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import os
-import pickle
-import tempfile
 from pathlib import Path
 
-from triage import __version__
+from triage import __version__, diskcache
+from triage.diskcache import configure, directory, enabled  # noqa: F401 - the CLI's --no-cache sets it here
 
 FORMAT = 1  # bump when the shape of a stored value changes
 MAX_ENTRIES = 64  # per scenario; the oldest go first (a churn pair is ~12 MB)
-_enabled: bool | None = None  # None: decided by the environment
-
-
-def configure(enabled: bool | None) -> None:
-    """The CLI's --no-cache (None: back to the environment's choice)."""
-    global _enabled
-    _enabled = enabled
-
-
-def enabled() -> bool:
-    if _enabled is not None:
-        return _enabled
-    return os.environ.get("TRIAGE_NO_CACHE", "") in ("", "0")
-
-
-def directory() -> Path:
-    if os.environ.get("TRIAGE_CACHE_DIR"):
-        return Path(os.environ["TRIAGE_CACHE_DIR"])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "iowq-triage"
-
-
 @functools.lru_cache(maxsize=1)
 def code_fingerprint() -> str:
     """Hash of the simulator's source: results depend on it."""
@@ -70,13 +46,7 @@ def _path(parts: tuple) -> Path:
 
 def lookup(parts: tuple) -> object:
     """The kept value, or None when there is none (or the cache is off)."""
-    if not enabled():
-        return None
-    try:
-        with open(_path(parts), "rb") as handle:
-            return pickle.load(handle)
-    except Exception:  # noqa: BLE001 - missing, damaged or foreign: computed again
-        return None
+    return diskcache.read(_path(parts)) if enabled() else None
 
 
 def store(parts: tuple, value: object) -> None:
@@ -85,18 +55,10 @@ def store(parts: tuple, value: object) -> None:
 
 
 def _store(path: Path, value: object) -> None:
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".pickle")
+    if diskcache.write(path, value):
         try:
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-        entries = sorted(path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
-        for old in entries[:-MAX_ENTRIES]:
-            old.unlink(missing_ok=True)
-    except OSError:
-        pass  # a read-only or full cache directory only costs time
+            entries = sorted(path.parent.glob("*.pickle"), key=lambda p: p.stat().st_mtime)
+            for old in entries[:-MAX_ENTRIES]:
+                old.unlink(missing_ok=True)
+        except OSError:
+            pass  # a read-only or full cache directory only costs time
