@@ -14,7 +14,9 @@ import email
 import email.policy
 import html as html_lib
 import json
+import os
 import re
+import subprocess
 from pathlib import Path
 
 import jsonschema
@@ -141,7 +143,9 @@ def test_reply_golden_for_each_seed_and_parses_back(seed_report):
     for p in seed_report.patches:
         text = reply_text(p, REVIEWER, seed_report.tool)
         check_golden(f"reply-{Path(p.input).stem[:3]}.eml", text, __file__)
-        assert all(len(line) <= WIDTH for line in text.splitlines()), p.input
+        # prose at 72 columns; quoted code left long (never cut mid-token), under RFC 5322's 998
+        assert all(len(line) <= WIDTH for line in text.splitlines() if not line.startswith(">")), p.input
+        assert all(len(line) <= 998 for line in text.splitlines())
         msg = email.message_from_string(text, policy=email.policy.default)
         m = p.analysis.message
         assert msg["From"] == "Rev Iewer <rev@example.org>"
@@ -215,8 +219,11 @@ def test_reply_threads_and_quotes_the_hunks_with_findings(thread_report):
     assert body.index("It turns create_cb_tries_free_worker") < body.index(
         "Jens Axboe commented on this hunk in <reply-1@kernel.dk>.") < body.index("> +no_need_create:") < body.index(
         "Jens Axboe commented on this hunk in <reply-2@kernel.dk>.")
-    assert body.index("This hunk: function create_worker_cb: body changed") < body.index("Verdict: ")
-    assert all(len(line) <= WIDTH for line in text.splitlines())
+    # the tool's workings come after the findings, apart
+    assert body.index("Verdict: ") < body.index("How this was found:") < body.index(
+        "io_uring/io-wq.c hunk 1: function create_worker_cb: body changed")
+    assert "This hunk:" not in body
+    assert all(len(line) <= WIDTH for line in text.splitlines() if not line.startswith(">"))
     assert reply_warnings(p, REVIEWER) == []
     assert reply_warnings(p, None)[0].startswith("no From:")
     # the reviewer is never Cc'd on their own reply
@@ -418,6 +425,31 @@ def test_report_command_formats_and_errors(tmp_path):
     msg = email.message_from_string(reply.stdout, policy=email.policy.default)
     assert (msg["From"], msg["In-Reply-To"]) == ("Rev Iewer <rev@example.org>", "<patch-1@example.org>")
     assert reply.stderr == ""
+    assert "/" + str(tmp_path).strip("/") not in reply.stdout  # no local path in a mail
+    # git send-email takes it as written (dry run, a local address, no network)
+    (tmp_path / "reply.eml").write_text(reply.stdout)
+    git_env = {"HOME": str(home), "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"), "GIT_CONFIG_NOSYSTEM": "1",
+               "PATH": os.environ["PATH"]}
+    if not os.access(subprocess.run(["git", "--exec-path"], capture_output=True, text=True).stdout.strip()
+                     + "/git-send-email", os.X_OK):
+        if os.environ.get("CI"):
+            pytest.fail("git send-email (Debian package git-email) is needed under CI")
+    else:
+        sent = subprocess.run(["git", "send-email", "--dry-run", "--confirm=never", "--suppress-cc=all",
+                               "--to", "reviewer@example.org", "--smtp-server", "/bin/true",
+                               str(tmp_path / "reply.eml")], capture_output=True, text=True, env=git_env)
+        assert sent.returncode == 0, sent.stderr
+        assert "Subject: Re: [PATCH] io_uring/io-wq: check for a free worker first" in sent.stdout
+        assert "In-Reply-To: <patch-1@example.org>" in sent.stdout and sent.stdout.rstrip().endswith("Result: OK")
+    # a reply with no To: or threading is not written unless asked
+    seed = run("report", "--no-behaviour", "--format", "reply", SEEDS[0],
+               env_extra={"HOME": str(home), "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"), "GIT_CONFIG_NOSYSTEM": "1"})
+    assert seed.returncode == 7 and seed.stdout == ""
+    assert seed.stderr == (f"triage: {SEEDS[0]}: reply not written: no In-Reply-To: (the input has no Message-ID; "
+                           "it would not thread); --allow-incomplete writes it anyway\n")
+    anyway = run("report", "--no-behaviour", "--format", "reply", "--allow-incomplete", SEEDS[0],
+                 env_extra={"HOME": str(home), "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"), "GIT_CONFIG_NOSYSTEM": "1"})
+    assert anyway.returncode == 0 and anyway.stdout.startswith("From: Rev Iewer")
     bad_dir = tmp_path / "file"
     bad_dir.write_text("x")
     not_dir = run("report", "--no-behaviour", SEEDS[0], "-o", str(bad_dir))
@@ -439,6 +471,11 @@ def test_lore_threads_render_with_every_comment_under_a_real_line(lore_dir):
     for p, c in placed:
         file = next(f for f in p.analysis.message.diffs[c.diff_index].files if f.path == c.file)
         assert 0 <= c.after_line < len(file.hunks[c.hunk_index].lines)
+    # each comment once per patch (re-quotes of an earlier reply are not placed again), no signature blocks
+    for p in report.patches:
+        texts = [" ".join(c.text.split()).casefold() for c in p.comments]
+        assert len(texts) == len(set(texts)), p.page
+        assert not any(re.search(r"^-- ?$", c.text, re.MULTILINE) for c in p.comments), p.page
     site = render_site(report)
     assert len(site) == len(pages) + 15
     print(f"\nlore report: {len(files)} threads, {messages} messages, {len(pages)} pages, "

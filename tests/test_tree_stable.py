@@ -292,3 +292,30 @@ def test_the_tree_is_untouched(story):
     with KernelRepo(story["path"]) as repo:
         scan(repo, "v5.15..master", "master", branch_names(repo, None)[1])
     assert snapshot(story["path"]) == story["before"]
+
+
+def test_fixes_given_in_a_reply_is_checked_in_the_tree(story, tmp_path):
+    """A reviewer's `Fixes:` (b4 folds it into the commit) is resolved like
+    the patch's own: the tree's commit and subject, shown with the trailer
+    and among the reasons of a patch that has none of its own."""
+    from triage.report.build import build_report
+
+    patch = (Path(story["option_fixes"]).read_text().replace('Fixes: --output=/tmp/triage-pwned ("x")\n', "")
+             .replace("Message-ID: <option.mbox@example.org>", "Message-ID: <p@example.org>"))
+    reply = ("From nobody Mon Sep 17 00:00:00 2001\nFrom: Jens Axboe <axboe@kernel.dk>\n"
+             f"Subject: Re: [PATCH] {FIX_SUBJECT}\nDate: Thu, 2 May 2024 10:00:00 +0000\n"
+             "Message-ID: <r@example.org>\nIn-Reply-To: <p@example.org>\nReferences: <p@example.org>\n\n"
+             f'This needs a tag:\n\nFixes: {story["m3"][:12]} ("wrong subject")\n'
+             "Cc: stable@vger.kernel.org # 6.6+\n")
+    path = tmp_path / "t.mbox"
+    path.write_text(patch + "\n" + reply)
+    (p,) = build_report(_tree(story, [str(path)])).patches
+    fixes, cc = p.reply_trailers
+    assert (fixes.key, fixes.commit.sha, fixes.commit.subject, fixes.commit.subject_matches) == (
+        "Fixes", story["m3"], BUG_SUBJECT, False)
+    assert (cc.key, cc.value, cc.commit) == ("Cc", "stable@vger.kernel.org # 6.6+", None)
+    assert any(r.startswith(f"a reply by Jens Axboe <axboe@kernel.dk> gives Fixes: {story['m3'][:12]}")
+               and f'the tree: {story["m3"][:12]} ("{BUG_SUBJECT}"), not the subject the mail gives' in r
+               for r in p.assessment.reasons)
+    assert "a reply by Jens Axboe <axboe@kernel.dk> asks for stable: Cc: stable@vger.kernel.org # 6.6+" \
+        in p.assessment.reasons

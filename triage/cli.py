@@ -137,6 +137,8 @@ def report(
                                      "report`), text."),
     version: Optional[int] = typer.Option(None, "--version", min=1, help="--format mbox: write vN of each patch "
                                           "instead of the latest."),
+    allow_incomplete: bool = typer.Option(False, "--allow-incomplete", help="--format reply: write a reply even "
+                                          "without From:, To: or In-Reply-To: (else it is refused, exit 7)."),
     force: bool = typer.Option(False, "--force", help="Overwrite existing output files."),
     source: Optional[str] = typer.Option(None, "--source", help="Pre-image of the C file the patch changes."),
     profiles: Optional[str] = typer.Option(None, "--profiles", help="TOML file adding or overriding layout profiles."),
@@ -171,11 +173,11 @@ def report(
     results = analyze_inputs(inputs, source, profiles, behaviour, *_tree_args(repo, branches), jobs=_jobs(jobs),
                              inbox_path=_inbox_path(inbox))
     _stop_if_nothing_read(results)
-    _write_report(build_report(results), results, fmt, output, force, version)
+    _write_report(build_report(results), results, fmt, output, force, version, allow_incomplete)
 
 
 def _write_report(built, results, fmt: "ReportFormat", output: Optional[str], force: bool,
-                  version: Optional[int]) -> None:
+                  version: Optional[int], allow_incomplete: bool = False) -> None:
     from triage.report.textview import report_view
 
     if fmt is ReportFormat.html:
@@ -187,11 +189,18 @@ def _write_report(built, results, fmt: "ReportFormat", output: Optional[str], fo
         typer.echo(f"triage: wrote {len(built.patches)} page(s) and the index: {os.path.join(output, 'index.html')}",
                    err=True)
     elif fmt is ReportFormat.reply:
-        from triage.report.reply import mbox, reply_text, reply_warnings
+        from triage.outfile import OutputError
+        from triage.report.reply import mbox, reply_missing, reply_text, reply_warnings
 
         sender = _git_identity()
         replies, refused = [], 0
         for p in built.patches:
+            missing = reply_missing(p, sender)
+            if missing and not allow_incomplete:
+                typer.echo(f"triage: {p.input}: reply not written: {'; '.join(missing)}; --allow-incomplete "
+                           "writes it anyway", err=True)
+                refused = max(refused, OutputError.exit_code)
+                continue
             try:
                 replies.append(reply_text(p, sender, built.tool))
             except InputError as exc:  # a header no mail can carry: this reply only

@@ -676,6 +676,7 @@ class ReplyTrailer:
     date: str | None
     scope: TrailerScope
     check: TrailerCheck
+    commit: NamedCommit | None = None  # a Fixes: as the kernel tree knows it (with --repo), else None
 
 
 class ReviewState(str, Enum):
@@ -722,6 +723,8 @@ class PostingLink:
     subject: str
     date: str | None
     current: bool = False  # the page this link is shown on
+    author: str | None = None
+    message_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from triage import __version__
 from triage.assess.rules import assess
 from triage.ingest import threads
 from triage.ingest.review import review_events
+from triage.report import words
 from triage.model import (Analysis, Assessment, BugReport, Change, Diff, Headline, Hunk, InputProblem, InputResult,
                           Message, PageKind, PatchReport, PlacedComment, PostingLink, ReplyTrailer, Report,
                           ReviewEvent, ReviewState, ScenarioRun, ThreadMessage, TrailerCheck, TrailerScope)
@@ -68,7 +69,8 @@ def thread_links(messages: list[Message], pages: list[str]) -> list[Links]:
 
     def link(h: int, label: str, current: int | None = None) -> PostingLink:
         m = messages[h]
-        return PostingLink(label, pages[h], m.subject.raw if m.subject else pages[h], m.date, h == current)
+        return PostingLink(label, pages[h], m.subject.raw if m.subject else pages[h], m.date, h == current,
+                           str(m.author) if m.author else None, m.message_id)
 
     for i, m in enumerate(messages):
         if threads.is_bug_report(m):
@@ -140,15 +142,23 @@ def patch_report(head: Analysis, replies: list[Analysis], page: str, source: str
                  from_cover: tuple[ReplyTrailer, ...] = (), links: Links = Links()) -> PatchReport:
     placed: list[PlacedComment] = []
     thread = []
+    said: set[str] = set()
     for reply in replies:
-        comments = place_comments(head.message, reply.message)
+        # each comment once: a later reply that quotes an earlier one's
+        # comment (a re-quote, 203 of 421 on the lore threads) adds nothing
+        comments = []
+        for c in place_comments(head.message, reply.message):
+            key = " ".join(c.text.split()).casefold()
+            if key not in said:
+                said.add(key)
+                comments.append(c)
         placed += comments
         m = reply.message
         thread.append(ThreadMessage(m.source, m.subject.raw if m.subject else None, str(m.author) if m.author else None,
                                     m.date, m.message_id, sum(1 for c in comments if c.hunk_index >= 0),
                                     own_words(m), sum(p.text.count("\n") + 1 for p in m.parts if p.level > 0)))
     runs = head.behaviour.runs if head.behaviour is not None else ()
-    given = _unique(reply_trailers([r.message for r in replies], TrailerScope.PATCH) + list(from_cover))
+    given = _unique(reply_trailers(replies, TrailerScope.PATCH) + list(from_cover))
     review = [e for r in replies for e in review_events(head.message, r.message)]
     m = head.message
     if not threads.is_patch(m) and m.subject is not None and m.subject.is_reply:
@@ -157,9 +167,19 @@ def patch_report(head: Analysis, replies: list[Analysis], page: str, source: str
         review = review_events(replace(m, author=None), m) + review
     if links.superseded_by is not None:
         later = links.superseded_by
-        review.append(ReviewEvent(ReviewState.SUPERSEDED, later.subject, None, None, later.date))
+        review.append(ReviewEvent(ReviewState.SUPERSEDED, later.subject, later.author, later.message_id, later.date))
     review = tuple(review)
-    return PatchReport(page, source, form, head, _reviewed(assess(head), review, links.superseded_by),
+    assessment = _reviewed(assess(head), review, links.superseded_by)
+    if m.own_diffs and not m.fixes:
+        # b4 would fold a reviewer's Fixes: into the commit: say it, with what the tree says of it
+        said = [f"a reply by {t.sender or 'an unknown sender'} gives Fixes: {t.value}"
+                + (f" ({words.tree_says(t.commit)})" if t.commit else "") for t in given if t.key == "Fixes"]
+        if not m.stable:
+            said += [f"a reply by {t.sender or 'an unknown sender'} asks for stable: Cc: {t.value}"
+                     for t in given if t.key == "Cc"]
+        if said:
+            assessment = replace(assessment, reasons=assessment.reasons + tuple(said))
+    return PatchReport(page, source, form, head, assessment,
                        tuple(headline(r) for r in runs), tuple(thread), tuple(placed), tuple(given), review,
                        links.kind, links.version, links.versions, links.superseded_by, links.series, links.bug,
                        links.answers)
@@ -196,13 +216,17 @@ REPLY_KEYS = ("Reviewed-by", "Acked-by", "Tested-by", "Reviewed-and-tested-by", 
               "Signed-off-by")
 
 
-def reply_trailers(replies: list[Message], scope: TrailerScope) -> list[ReplyTrailer]:
+def reply_trailers(replies: list[Analysis], scope: TrailerScope) -> list[ReplyTrailer]:
     """Trailers written in the replies' own text, each attributed to its
     reply's sender and checked against it. Quoted trailers (`> Reviewed-by`:
     the patch's own, or another reply's) are never collected; a `Cc:` counts
-    only when it is a stable tag."""
+    only when it is a stable tag. A `Fixes:` carries what the kernel tree
+    says of the commit it names (with --repo: the reply was checked like a
+    patch's own Fixes)."""
     out = []
-    for m in replies:
+    for reply in replies:
+        m = reply.message
+        named = {n.given: n for n in reply.tree.named} if reply.tree is not None else {}
         sender = m.author
         for t in m.trailers:
             if t.level != 0 or t.key not in REPLY_KEYS:
@@ -217,8 +241,11 @@ def reply_trailers(replies: list[Message], scope: TrailerScope) -> list[ReplyTra
                 check = TrailerCheck.OTHER
             if t.key == "Signed-off-by" and check is not TrailerCheck.SENDER:
                 continue
+            commit = None
+            if t.key == "Fixes":
+                commit = next((n for given, n in named.items() if t.value.startswith(given)), None)
             out.append(ReplyTrailer(t.key, t.value, str(sender) if sender else None, m.message_id, m.date, scope,
-                                    check))
+                                    check, commit))
     return out
 
 
@@ -249,7 +276,7 @@ def _series_trailers(grouped) -> dict[str, tuple[ReplyTrailer, ...]]:
     for head, replies in grouped:
         m = head.message
         if m.message_id and not m.own_diffs and m.subject and m.subject.is_patch:
-            out[m.message_id] = tuple(reply_trailers([r.message for r in replies], TrailerScope.SERIES))
+            out[m.message_id] = tuple(reply_trailers(replies, TrailerScope.SERIES))
     return out
 
 
@@ -283,6 +310,10 @@ def place_comments(patch: Message, reply: Message) -> list[PlacedComment]:
         for file in diff.files:
             for quoted in file.hunks:
                 for c in quoted.comments:
+                    text = comment_text(c.text)
+                    if not text:
+                        continue
+                    c = replace(c, text=text)
                     line = quoted.lines[c.after_line] if 0 <= c.after_line < len(quoted.lines) else None
                     where = _match_hunk(patch, file.path, quoted, line)
                     author = c.author or (reply.author.name if reply.author else None)
@@ -296,6 +327,21 @@ def place_comments(patch: Message, reply: Message) -> list[PlacedComment]:
                     out.append(PlacedComment(d_index, path, hunk_index, after, author, c.level, c.text,
                                              reply.message_id, how))
     return out
+
+
+_SIGNATURE = re.compile(r"^-- ?$", re.MULTILINE)
+_SNIP = re.compile(r"^\s*(?:\[\.\.\.\]|\[snip\]|<snip>|\.\.\.|…)\s*$", re.IGNORECASE)
+
+
+def comment_text(text: str) -> str:
+    """A review comment without what is not one: the signature block after
+    `-- ` (and a bare name or "Thanks" sign-off after it), and lines that
+    only mark cut quotes (`[...]`, `<snip>`)."""
+    cut = _SIGNATURE.search(text)
+    if cut:
+        text = text[:cut.start()]
+    lines = [line for line in text.split("\n") if not _SNIP.match(line)]
+    return "\n".join(lines).strip()
 
 
 def _match_hunk(patch: Message, path: str, quoted: Hunk, line) -> tuple[int, str, int, Hunk, str] | None:

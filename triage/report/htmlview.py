@@ -134,10 +134,13 @@ def patch_page(p: PatchReport) -> dict:
         "meta": [{"key": k, "value": v} for k, v in meta], "links": links,
         "trailers": [_trailer(t) for t in m.trailers],
         "review": [{"state": e.state.value, "sentence": e.sentence, "sender": e.sender or "unknown sender",
-                    "where": (f"<{e.message_id}>" if e.message_id else "a reply") + (f", {e.date}" if e.date else "")
+                    "where": ("a later version" if e.state is ReviewState.SUPERSEDED else "a reply")
+                    + (f" <{e.message_id}>" if e.message_id else "") + (f", {e.date}" if e.date else "")
                     + (f"; commit {e.commit}" if e.commit else "")} for e in p.review],
         "reply_trailers": [{"key": t.key, "value": t.value, "sender": t.sender or "unknown sender",
-                            "check": words.TRAILER_CHECK[t.check], "warn": t.check is TrailerCheck.OTHER,
+                            "check": words.TRAILER_CHECK[t.check] + ("; " + words.tree_says(t.commit)
+                                                                      if t.commit else ""),
+                            "warn": t.check is TrailerCheck.OTHER or bool(t.commit and t.commit.problems),
                             "where": ("a reply to the cover letter" if t.scope is TrailerScope.SERIES else "a reply")
                             + (f" <{t.message_id}>" if t.message_id else "") + (f", {t.date}" if t.date else "")}
                            for t in p.reply_trailers],

@@ -172,27 +172,48 @@ def body(p: PatchReport, tool: str) -> list[str]:
                 out += ["> [...]", ""]
     if not quoted:
         out += _quote_prose(p) + [""]
-        out += _wrap("The mail carries no diff of its own; what follows comes from its text.") + [""]
+        hunks = sum(len(f.hunks) for _, d in shown_diffs(m) for f in d.files)
+        out += _wrap("The mail carries no diff of its own; what follows comes from its text." if not hunks else
+                     f"No finding on any of its {hunks} hunk(s): they are not quoted.") + [""]
     out += _summary(p, shown_in_hunks=any(knobs.values()))
+    out += _how_found(p)
     out += ["-- "] + _wrap(f"{tool}: evidence from the io-wq model and the kernel tree; a model is a "
                            "model, check the code.")
     return out
 
 
+def _how_found(p: PatchReport) -> list[str]:
+    """The tool's own workings, apart from the findings: which symbol each
+    hunk changes and on what evidence, git's @@ text where it is wrong, and
+    what the analysis could not see."""
+    a, s = p.analysis, p.assessment
+    out = _wrap("How this was found:")
+    for c in a.symbols[:12]:
+        name = c.symbol if c.symbol.startswith(c.kind + " ") else f"{c.kind} {c.symbol}"
+        out += _wrap(f"{c.file} hunk {c.hunk_index + 1}: {name}: {'; '.join(c.how)} "
+                     f"({_EVIDENCE_SHORT.get(c.evidence, c.evidence)})"
+                     + (f"; git's @@ line names {c.hint!r}, which is not where the change is"
+                        if c.hint_agrees is False else "") + ".", "  - ", "    ")
+    if len(a.symbols) > 12:
+        out += _wrap(f"and {len(a.symbols) - 12} more symbol change(s).", "  - ", "    ")
+    for x in s.blind_spots:
+        out += _wrap("not seen: " + x, "  - ", "    ")
+    return out + [""]
+
+
 def _hunks_that_matter(p: PatchReport, knobs: dict, d_index: int, path: str, hunks: tuple[Hunk, ...]) -> list[int]:
-    """Hunks with a finding beyond "this is the symbol": a knob decided by
-    their lines, a struct whose layout moves, locking in changed lines, a
-    review comment, git's section text wrong. With none, the first few."""
-    picked = [i for i, h in enumerate(hunks) if knobs.get((d_index, path, i)) or _specific(p, d_index, path, i, h)]
-    return picked or list(range(min(len(hunks), MAX_QUOTED_HUNKS)))
+    """Hunks with a finding about the patch: a knob decided by their lines,
+    a struct whose layout moves, locking in changed lines, a review comment.
+    The others are trimmed (`> [...]`)."""
+    return [i for i, h in enumerate(hunks) if knobs.get((d_index, path, i)) or _specific(p, d_index, path, i, h)]
 
 
 def _specific(p: PatchReport, d_index: int, path: str, h_index: int, h: Hunk) -> bool:
-    """A struct whose layout moves, git's section text wrong, a review
-    comment, or locking in the changed lines."""
+    """A struct whose layout moves, a review comment, or locking in the
+    changed lines."""
     changes = on_hunk(p.analysis.symbols, d_index, path, h_index)
     structs = {d.symbol for d in p.analysis.layouts}
-    return (any(c.symbol in structs or c.hint_agrees is False for c in changes)
+    return (any(c.symbol in structs for c in changes)
             or bool(h.comments or on_hunk(p.comments, d_index, path, h_index))
             or any(_LOCKING.search(line.text) for line in h.lines if line.kind != " "))
 
@@ -226,10 +247,17 @@ def _quote_hunk(h: Hunk) -> list[str]:
 
 def _quote_line(text: str) -> str:
     """`> ` + the line, tabs expanded (a mail client's tab stops move under
-    the quote marker), cut at 72 columns with a visible mark."""
+    the quote marker). Quoted code is left long rather than wrapped or cut:
+    a reviewer's mail tool and git send-email accept lines over 72 columns,
+    and a code line cut mid-token misquotes the patch. Only past RFC 5322's
+    998-character limit is a line cut, at a token boundary, with a mark."""
     line = "> " + text.expandtabs(8)
     line = line.rstrip() if line.strip() != ">" else ">"
-    return line if len(line) <= WIDTH else line[:WIDTH - 6].rstrip() + " [...]"
+    if len(line) <= HARD_LIMIT:
+        return line
+    cut = line[:HARD_LIMIT - 6]
+    at = max(cut.rfind(" "), cut.rfind(","), cut.rfind(";"), cut.rfind("("))
+    return (cut[:at + 1] if at > 2 else cut).rstrip() + " [...]"
 
 
 def _quote_prose(p: PatchReport) -> list[str]:
@@ -259,11 +287,6 @@ def _findings(p: PatchReport, knobs: list, d_index: int, path: str, h_index: int
     a = p.analysis
     out: list[str] = []
     changes = on_hunk(a.symbols, d_index, path, h_index)
-    for c in changes:
-        name = c.symbol if c.symbol.startswith(c.kind + " ") else f"{c.kind} {c.symbol}"
-        out += _wrap(f"This hunk: {name}: {'; '.join(c.how)} ({_EVIDENCE_SHORT.get(c.evidence, '')}).")
-        if c.hint_agrees is False:
-            out += _wrap(f"git's @@ line names {c.hint!r}, which is not where this change is.")
     for k in knobs:
         out += _wrap(f"It turns {k.knob} {k.before} -> {k.after}: {k.after_reason}.")
         for run in (r for r in a.behaviour.runs if any(s.startswith(k.knob + ":") for s in r.settings)):
@@ -316,10 +339,11 @@ def _summary(p: PatchReport, shown_in_hunks: bool) -> list[str]:
     if a.tree is None:
         out += _wrap("Stable branches: not checked (no kernel tree was given).")
     else:
-        out += _wrap(f"Stable branches ({a.tree.repo}):")
+        # the tree's local path stays out: it means nothing to the recipient
+        out += _wrap("Stable branches:")
         for br in a.tree.branches:
             out += _wrap(f"{br.branch}: {br.verdict}; bug {br.bug}, fix {br.fix or 'not there'}, "
-                         f"apply {br.apply}" + (f", needs first {', '.join(x.symbol for x in br.prerequisites)}"
+                         f"apply {br.apply}" + (f"; needs first {'; '.join(_prerequisite(x) for x in br.prerequisites)}"
                                                 if br.prerequisites else "") + ".", "  - ", "    ")
     out.append("")
     out += _wrap("Stable kernel rules:")
@@ -328,18 +352,37 @@ def _summary(p: PatchReport, shown_in_hunks: bool) -> list[str]:
     out.append("")
     out += _wrap(f"{words.risk_text(s).capitalize()}: " + (", ".join(f"{f.name} {f.weight}" for f in s.risk)
                                              or "no risk factor found") + ".")
-    if s.blind_spots:
-        out.append("")
-        out += _wrap("Not seen by this analysis:")
-        for x in s.blind_spots:
-            out += _wrap(x, "  - ", "    ")
     out.append("")
     return out
+
+
+def _prerequisite(x) -> str:
+    """`commit 0123456789ab ("io-wq: subject")` when the tree found the
+    commit that brought it, else what it is."""
+    if x.introduced_by:
+        return f'{x.symbol} from commit {x.introduced_by[:12]}' + (f' ("{x.introduced_subject}")'
+                                                                  if x.introduced_subject else "")
+    return f"{x.symbol} ({x.detail})"
 
 
 def _wrap(text: str, first: str = "", rest: str = "") -> list[str]:
     return textwrap.wrap(" ".join(text.split()), WIDTH, initial_indent=first, subsequent_indent=rest,
                          break_long_words=True, break_on_hyphens=False) or [""]
+
+
+def reply_missing(p: PatchReport, sender: Person | None) -> list[str]:
+    """Headers without which the reply is not one to send: a From (git
+    config user.email), a To (the author's address), and In-Reply-To (the
+    patch's Message-ID, so that it threads)."""
+    m = p.analysis.message
+    out = []
+    if sender is None or not sender.email:
+        out.append("no From: (set git config user.email)")
+    if not m.author or not _mailable(m.author):
+        out.append("no To: (the author has no usable address in the input)")
+    if not m.message_id:
+        out.append("no In-Reply-To: (the input has no Message-ID; it would not thread)")
+    return out
 
 
 def reply_warnings(p: PatchReport, sender: Person | None) -> list[str]:

@@ -83,3 +83,17 @@ def layout_facts(f) -> str:
 TRAILER_CHECK = {TrailerCheck.SENDER: "the reply's sender",
                  TrailerCheck.OTHER: "not the reply's sender: given for someone else, or a typo",
                  TrailerCheck.NO_PERSON: "no person (a reference)"}
+
+
+def tree_says(n) -> str:
+    """What the kernel tree says of a commit a Fixes: names (NamedCommit)."""
+    if n is None:
+        return ""
+    if not n.sha:
+        return "the tree: " + ("; ".join(n.problems) or "not resolved")
+    text = f'the tree: {n.sha[:12]} ("{n.subject}")'
+    if n.subject_matches is False:
+        text += f', not the subject the mail gives ("{n.subject_given}")'
+    if n.in_mainline is False:
+        text += ", not in mainline"
+    return text + "".join(f"; {x}" for x in n.problems)
