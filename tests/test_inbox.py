@@ -118,13 +118,13 @@ def snapshot_bare(path: Path) -> tuple:
 def test_errors_name_the_input(archive, tmp_path):
     missing = run("report", "--no-behaviour", "--inbox", str(archive), "--format", "text", "<nope@x>")
     assert missing.returncode == 3
-    assert missing.stderr.strip().splitlines()[-1] == f"triage: <nope@x>: no such message in the public-inbox {archive}"
+    assert missing.stderr.strip().splitlines()[-1] == f"triage: <nope@x>: no such message in the archive {archive}"
     no_inbox = run("analyze", "--no-behaviour", "<p1@x>")
     assert no_inbox.returncode == 3 and "give --inbox PATH" in no_inbox.stderr
     not_inbox = run("analyze", "--no-behaviour", "--inbox", str(tmp_path), "<p1@x>")
     assert not_inbox.returncode == 6
     assert not_inbox.stderr.strip() == f"triage: {tmp_path}: not a public-inbox archive (no git/N.git epochs, " \
-                                       "and not an epoch itself)"
+                                       "not an epoch itself, no *.mbox files)"
     window = run("inbox", "--no-behaviour", "--inbox", str(archive), "--since", "2024-01-01", "-o", str(tmp_path / "o"))
     assert window.returncode == 3 and "no thread in the window matches" in window.stderr
     bad_day = run("inbox", "--inbox", str(archive), "--since", "yesterday", "-o", str(tmp_path / "o"))
@@ -192,3 +192,19 @@ def test_inbox_2023_finds_the_io_wq_threads_of_the_lore_set(public_inbox, lore_d
           f"{len(patches)} pages, {sum(1 for p in patches if p['superseded_by'])} superseded")
     assert found == expected and len(found) == 28
     assert any(p["superseded_by"] for p in patches)
+
+
+def test_a_lore_thread_by_message_id_from_the_mbox_folder(lore_dir, tmp_path):
+    """../shared/lore-io-wq as an archive (a folder of mbox files): the
+    2020 'io-wq: close cancel gap' thread by its root's message-id holds v1
+    and v2 (read by hand): both pages, v1 superseded by v2."""
+    rows = {r["file"]: r for r in csv.DictReader(open(lore_dir / "manifest.tsv", encoding="utf-8"), delimiter="\t")}
+    root = rows["2020-03-22_io-wq-close-cancel-gap-for-hashed-linked-work.mbox"]["root_message_id"]
+    out = tmp_path / "r.json"
+    result = run("report", "--no-behaviour", "--inbox", str(lore_dir), "--format", "json", "-o", str(out), root)
+    assert result.returncode == 0, result.stderr
+    patches = json.loads(out.read_text())["report"]["patches"]
+    subjects = [p["analysis"]["message"]["subject"]["raw"] for p in patches]
+    assert subjects == ["[PATCH 1/1] io-wq: close cancel gap for hashed linked work",
+                        "[PATCH v2] io-wq: close cancel gap for hashed linked work"]
+    assert patches[0]["superseded_by"]["label"] == "v2" and patches[1]["superseded_by"] is None

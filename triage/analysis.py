@@ -195,7 +195,7 @@ def _open_tree(tree: tuple | None, repo=None) -> None:
     _tree = (repo, tree[1], tree[2])
 
 
-_inbox = None  # the open PublicInbox of this process, when --inbox was given
+_inbox = None  # the open archive (public-inbox or mbox folder) of this process, when --inbox was given
 
 
 def _open_inbox(path: str | None) -> None:
@@ -203,9 +203,9 @@ def _open_inbox(path: str | None) -> None:
     if path is None:
         _inbox = None
         return
-    from triage.tree.inbox import PublicInbox
+    from triage.tree.inbox import open_archive
 
-    _inbox = PublicInbox(path)
+    _inbox = open_archive(path)
     with progress.task(f"reading the message-id index of {path}"):
         _inbox.entries  # noqa: B018 - built or read from the cache now, not in the middle of an input
 

@@ -476,7 +476,7 @@ def inbox(
     import re as regex
 
     from triage.report.build import build_report
-    from triage.tree.inbox import PublicInbox, parse_day
+    from triage.tree.inbox import open_archive, parse_day
 
     _cache(no_cache)
     path = _inbox_path(inbox_path)
@@ -488,7 +488,7 @@ def inbox(
         raise InputError("--match", f"not a regular expression: {exc}") from None
     start = parse_day(since, "--since") if since else None
     end = parse_day(until, "--until") if until else None
-    archive = PublicInbox(path)
+    archive = open_archive(path)
     with progress.task(f"reading the message-id index of {path}"):
         window = archive.window(start, end)
     with progress.task(f"searching {len(window)} message(s) for {match}"):

@@ -14,6 +14,8 @@ invalidates it. Nothing is ever written into the archive.
 from __future__ import annotations
 
 import email.header
+import email.utils
+import hashlib
 import os
 import re
 import subprocess
@@ -25,6 +27,7 @@ from typing import Iterable, Iterator
 
 from triage import diskcache
 from triage.errors import GitError, InputError
+from triage.ingest.mail import split_mbox
 from triage.patterns import MSGID
 
 FORMAT = 1  # bump when Entry changes
@@ -75,44 +78,36 @@ def epochs_of(path: str | Path) -> list[Path]:
     found = sorted((int(m.group(1)), q) for q in (p / "git").glob("*.git")
                    if (m := re.fullmatch(r"(\d+)\.git", q.name)) and (q / "objects").is_dir())
     if not found:
-        raise GitError(str(path), "not a public-inbox archive (no git/N.git epochs, and not an epoch itself)")
+        raise GitError(str(path), "not a public-inbox archive (no git/N.git epochs, not an epoch itself, "
+                                  "no *.mbox files)")
     return [q for _, q in found]
 
 
-class PublicInbox:
-    """Message-ids -> threads, across the epochs of one archive."""
+class Archive:
+    """Message-ids -> threads: what a public-inbox and a folder of mbox
+    files have in common. Subclasses give the index and the raw messages."""
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = str(path)
-        self.epochs = epochs_of(path)
+    path: str
+
+    def __init__(self) -> None:
         self._entries: dict[str, Entry] | None = None
         self._children: dict[str, list[str]] | None = None
-
-    # ------------------------------------------------------------- index
 
     @property
     def entries(self) -> dict[str, Entry]:
         if self._entries is None:
             self._entries = {}
-            for n, epoch in enumerate(self.epochs):
-                for e in self._epoch_index(n, epoch):
-                    # the same message posted twice keeps its first copy (public-inbox does too)
-                    self._entries.setdefault(e.message_id, e)
+            for e in self._load():
+                # the same message twice keeps its first copy (public-inbox does too)
+                self._entries.setdefault(e.message_id, e)
         return self._entries
 
-    def _epoch_index(self, n: int, epoch: Path) -> list[Entry]:
-        head = _git(epoch, "rev-parse", "--verify", "-q", "HEAD", ok=(0, 1)).strip()
-        if not head:
-            return []  # an empty epoch
-        key = diskcache.directory() / "inbox" / f"{_slug(epoch)}-{head}-{FORMAT}.pickle"
-        if diskcache.enabled():
-            kept = diskcache.read(key)
-            if isinstance(kept, list):
-                return [Entry(*row) for row in kept]
-        entries = build_index(n, epoch)
-        if diskcache.enabled():
-            diskcache.write(key, [tuple(e.__dict__.values()) for e in entries])
-        return entries
+    def _load(self) -> list[Entry]:
+        raise NotImplementedError
+
+    def raw(self, entries: list[Entry]) -> dict[tuple[int, str], bytes]:
+        """(epoch, blob) -> the message as stored."""
+        raise NotImplementedError
 
     # ------------------------------------------------------------ threads
 
@@ -137,7 +132,7 @@ class PublicInbox:
     def thread(self, message_id: str) -> list[Entry]:
         """Every message of the thread the id belongs to, oldest first."""
         if message_id not in self.entries:
-            raise InputError(f"<{message_id}>", f"no such message in the public-inbox {self.path}")
+            raise InputError(f"<{message_id}>", f"no such message in the archive {self.path}")
         if self._children is None:
             self._children = {}
             for e in self.entries.values():
@@ -156,17 +151,11 @@ class PublicInbox:
         return sorted(out, key=lambda e: (e.time, e.message_id))
 
     def mbox(self, entries: list[Entry]) -> bytes:
-        """The messages as one mboxrd file, read with one cat-file --batch
-        per epoch."""
-        by_epoch: dict[int, list[Entry]] = {}
-        for e in entries:
-            by_epoch.setdefault(e.epoch, []).append(e)
-        blobs: dict[str, bytes] = {}
-        for n, group in by_epoch.items():
-            blobs.update(cat_blobs(self.epochs[n], [e.blob for e in group]))
+        """The messages as one mboxrd file."""
+        raw = self.raw(entries)
         out = []
         for e in entries:
-            data = blobs.get(e.blob)
+            data = raw.get((e.epoch, e.blob))
             if data is None:
                 continue
             body = re.sub(rb"^(>*From )", rb">\1", data.replace(b"\r\n", b"\n"), flags=re.MULTILINE)
@@ -181,14 +170,99 @@ class PublicInbox:
 
     def matching(self, entries: list[Entry], pattern: re.Pattern) -> list[Entry]:
         """Those whose raw text (headers, body, diffs) the pattern finds."""
-        out = []
-        by_epoch: dict[int, list[Entry]] = {}
+        raw = self.raw(entries)
+        return [e for e in entries if pattern.search(raw.get((e.epoch, e.blob), b""))]
+
+
+class PublicInbox(Archive):
+    """A public-inbox v2 archive (or one epoch of it), read-only."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__()
+        self.path = str(path)
+        self.epochs = epochs_of(path)
+
+    def _load(self) -> list[Entry]:
+        return [e for n, epoch in enumerate(self.epochs) for e in self._epoch_index(n, epoch)]
+
+    def _epoch_index(self, n: int, epoch: Path) -> list[Entry]:
+        head = _git(epoch, "rev-parse", "--verify", "-q", "HEAD", ok=(0, 1)).strip()
+        if not head:
+            return []  # an empty epoch
+        key = diskcache.directory() / "inbox" / f"{_slug(str(epoch.resolve()))}-{head}-{FORMAT}.pickle"
+        if diskcache.enabled():
+            kept = diskcache.read(key)
+            if isinstance(kept, list):
+                return [Entry(*row) for row in kept]
+        entries = build_index(n, epoch)
+        if diskcache.enabled():
+            diskcache.write(key, [tuple(e.__dict__.values()) for e in entries])
+        return entries
+
+    def raw(self, entries: list[Entry]) -> dict[tuple[int, str], bytes]:
+        """One cat-file --batch per epoch."""
+        by_epoch: dict[int, list[str]] = {}
         for e in entries:
-            by_epoch.setdefault(e.epoch, []).append(e)
-        for n, group in by_epoch.items():
-            blobs = cat_blobs(self.epochs[n], [e.blob for e in group])
-            out += [e for e in group if pattern.search(blobs.get(e.blob, b""))]
-        return sorted(out, key=lambda e: (e.time, e.message_id))
+            by_epoch.setdefault(e.epoch, []).append(e.blob)
+        return {(n, b): data for n, blobs in by_epoch.items() for b, data in cat_blobs(self.epochs[n], blobs).items()}
+
+
+class MboxFolder(Archive):
+    """A folder of mbox files (one thread each, as `b4 mbox` or a lore
+    download leaves them): the same questions answered from the files.
+    Entry.epoch is the file's number, Entry.blob the message's."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__()
+        self.path = str(path)
+        self.files = sorted(Path(path).glob("*.mbox"))
+
+    def _load(self) -> list[Entry]:
+        stamp = [(f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in self.files]
+        key = diskcache.directory() / "inbox" / f"{_slug(str(Path(self.path).resolve()) + repr(stamp))}-{FORMAT}.pickle"
+        if diskcache.enabled():
+            kept = diskcache.read(key)
+            if isinstance(kept, list):
+                return [Entry(*row) for row in kept]
+        out = []
+        for n, f in enumerate(self.files):
+            for i, data in enumerate(split_mbox(f.read_bytes())):
+                h = header_fields(data)
+                ids = MSGID.findall(h.get("message-id", ""))
+                if not ids:
+                    continue
+                parents = MSGID.findall(h.get("in-reply-to", ""))
+                out.append(Entry(ids[0], n, str(i), _mail_time(h.get("date", "")), _decode(h.get("subject", "")),
+                                 _decode(h.get("from", "")), parents[-1] if parents else None,
+                                 tuple(MSGID.findall(h.get("references", "")))))
+        if diskcache.enabled():
+            diskcache.write(key, [tuple(e.__dict__.values()) for e in out])
+        return out
+
+    def raw(self, entries: list[Entry]) -> dict[tuple[int, str], bytes]:
+        out = {}
+        for n in sorted({e.epoch for e in entries}):
+            for i, data in enumerate(split_mbox(self.files[n].read_bytes())):
+                out[(n, str(i))] = data
+        return out
+
+
+def open_archive(path: str | Path) -> Archive:
+    """A public-inbox (git/N.git epochs, or one epoch), or a folder of mbox files."""
+    p = Path(path)
+    if p.is_dir() and not (p / "git").is_dir() and not (p / "HEAD").is_file() and any(p.glob("*.mbox")):
+        return MboxFolder(p)
+    return PublicInbox(p)
+
+
+def _mail_time(date: str) -> int:
+    try:
+        when = email.utils.parsedate_to_datetime(date)
+    except (TypeError, ValueError, IndexError):
+        return 0
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    return int(when.timestamp())
 
 
 # ---------------------------------------------------------------- git
@@ -203,10 +277,8 @@ def _git(repo: Path, *args: str, ok: tuple[int, ...] = (0,)) -> str:
     return proc.stdout
 
 
-def _slug(epoch: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(str(epoch.resolve()).encode()).hexdigest()[:16]
+def _slug(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def added_messages(epoch: Path) -> list[tuple[str, int]]:
