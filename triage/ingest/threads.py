@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Sequence
 
 from triage.model import Message
@@ -141,7 +142,7 @@ class Posting:
     cover: int | None
     version: int
     total: int | None
-    date: str
+    date: str  # the first member's, UTC ISO
     target: str  # "" for mainline; the stable branch or "AUTOSEL x.y" for a backport
     autosel: bool = False
     resend: bool = False
@@ -269,7 +270,7 @@ def postings(messages: Sequence[Message], heads: Sequence[int]) -> list[Posting]
         numbered = sorted((messages[h].subject.index or 0 if messages[h].subject else 0, h)
                           for h in members if h != cover)
         target, autosel = _target(first)
-        dates = sorted(messages[h].date or "" for h in members)
+        dates = sorted(_utc(messages[h].date) for h in members)
         # git format-patch -v5 marks every member, but hand-edited series
         # often carry the number on the cover letter alone
         version = max((messages[h].subject.version or 1 for h in members if messages[h].subject), default=1)
@@ -277,6 +278,17 @@ def postings(messages: Sequence[Message], heads: Sequence[int]) -> list[Posting]
                            s.total if s else None, dates[0], target, autosel, bool(s and s.resend),
                            bool(s and s.rfc)))
     return [p for p in out if p.members or p.cover is not None]
+
+
+def _utc(date: str | None) -> str:
+    """ISO dates compared in UTC (mail carries every offset); as written when unparsable."""
+    if not date:
+        return ""
+    try:
+        when = datetime.fromisoformat(date)
+    except ValueError:
+        return date
+    return (when.astimezone(timezone.utc) if when.tzinfo else when).isoformat()
 
 
 def _starts_series(m: Message) -> bool:
