@@ -1,0 +1,93 @@
+"""One run of a C program on the engine: the heap, the runtime that
+implements what the file calls but does not define, and what the run
+found (WARN hits, wraps, use-after-free, coverage).
+
+A runtime is a mapping of names to generator functions
+`fn(machine, site, *args)` (a kernel API such as raw_spin_lock, which
+yields the engine's Lock), plus iterators (`list_for_each_entry`) and
+named values (`jiffies`, `HZ`). It knows the kernel, not the file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from triage.cexec.errors import CannotExecute
+from triage.cexec.memory import Heap, Obj, make
+from triage.cexec.program import Program
+
+
+@dataclass
+class Runtime:
+    functions: dict[str, Callable] = field(default_factory=dict)
+    iterators: dict[str, Callable] = field(default_factory=dict)
+    values: dict[str, Callable] = field(default_factory=dict)  # name -> fn(machine) -> value
+
+
+class Machine:
+    def __init__(self, program: Program, runtime: Runtime | None = None) -> None:
+        self.program = program
+        self.runtime = runtime or Runtime()
+        self.heap = Heap()
+        self.globals: dict[str, Obj] = {}
+        self.findings: list[tuple[str, str, str]] = []  # (kind, site, detail)
+        self.wraps: list[tuple[str, str]] = []
+        self.warned: set[str] = set()
+        self.lines: set[tuple[str, int]] = set()
+        self.state: dict[str, Any] = {}  # the runtime's own (current task, locks held ...)
+
+    # ----------------------------------------------------------- calls
+
+    def call(self, name: str, args: list, site: str):
+        """A generator: the file's function, else the runtime's."""
+        if name in self.program.functions:
+            return (yield from self.program.function(name)(self, *args))
+        fn = self.runtime.functions.get(name)
+        if fn is None:
+            raise CannotExecute(f"call to {name} (not in the file, not in the runtime)", self.program.name,
+                                int(site.rsplit(":", 1)[1]) if ":" in site else 0, site.rsplit(":", 1)[0])
+        return (yield from fn(self, site, *args))
+
+    def run(self, name: str, *args):
+        """A generator running the file's function name: an engine task body."""
+        return self.program.function(name)(self, *args)
+
+    def iterator(self, name: str, site: str) -> Callable:
+        fn = self.runtime.iterators.get(name)
+        if fn is None:
+            raise CannotExecute(f"iterator {name} (not in the runtime)", self.program.name,
+                                int(site.rsplit(":", 1)[1]), site.rsplit(":", 1)[0])
+        return fn
+
+    def runtime_value(self, name: str, site: str) -> Any:
+        fn = self.runtime.values.get(name)
+        if fn is None:
+            raise CannotExecute(f"name {name} (not in the file, not in the runtime)", self.program.name,
+                                int(site.rsplit(":", 1)[1]), site.rsplit(":", 1)[0])
+        return fn(self)
+
+    def global_obj(self, name: str) -> Obj:
+        obj = self.globals.get(name)
+        if obj is None:
+            t = self.program.globals[name][0]
+            obj = make(t, name, True)
+            if not obj.fields:
+                obj.fields["v"] = 0
+            self.globals[name] = obj
+        return obj
+
+    # --------------------------------------------------------- findings
+
+    def warn(self, site: str, once: bool) -> None:
+        if once and site in self.warned:
+            return
+        self.warned.add(site)
+        self.findings.append(("WARN_ON", site, "WARN_ON_ONCE hit" if once else "WARN_ON hit"))
+
+    def wrapped(self, site: str, detail: str) -> None:
+        self.wraps.append((site, detail))
+        self.findings.append(("unsigned wrap", site, detail))
+
+    def use_after_free(self, obj: Obj, key: Any, site: str) -> None:
+        self.findings.append(("use-after-free", site, f"{obj.label}.{key} freed at {obj.freed_at}"))
