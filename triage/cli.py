@@ -303,13 +303,25 @@ def simulate(
     fmt: Format = typer.Option(Format.text, "--format", help="text or json"),
     no_cache: bool = typer.Option(False, "--no-cache", help="Run every simulation again instead of reading "
                                   "results kept on disk (see README: cache)."),
+    source: Optional[str] = typer.Option(None, "--source", help="Code mode: run the scenario's workload on this "
+                                         "io-wq.c's own C (worker-churn so far)."),
+    show_coverage: bool = typer.Option(False, "--coverage", help="Code mode: per function, the lines run and "
+                                       "those never reached."),
 ) -> None:
     """Run a scenario before and after a change of knobs and print the
     metrics side by side, with findings (races, invariant violations) and
-    their schedules.
+    their schedules. With --source, the scenario runs io-wq's own C from
+    that file instead of the model.
 
     Example: triage simulate exit-linked-chain --before do_kill_granularity=per_call
+
+    Example: triage simulate worker-churn --source linux/io_uring/io-wq.c --coverage
     """
+    if source is not None:
+        _simulate_code(scenario, source, seed, before or after, horizon, show_coverage, fmt)
+        return
+    if show_coverage:
+        raise typer.BadParameter("coverage is of a file's code: give --source FILE", param_hint="--coverage")
     from triage.errors import ScenarioError
     from triage.report.simview import comparison_view
     from triage.sim.knobs import parse_assignments
@@ -503,6 +515,30 @@ def inbox(
                              jobs=_jobs(jobs), inbox_path=path)
     _stop_if_nothing_read(results)
     _write_report(build_report(results), results, fmt, output, force, None)
+
+
+def _simulate_code(scenario: str, source: str, seed: int, knobs: str, horizon: Optional[float],
+                   show_coverage: bool, fmt: "Format") -> None:
+    from triage.analysis import read_source
+    from triage.errors import ScenarioError
+    from triage.report.simview import code_run_view
+    from triage.sim import codemode
+
+    if knobs:
+        raise typer.BadParameter("knobs are the model's; in code mode the file's C is the behaviour",
+                                 param_hint="--before/--after")
+    if scenario not in codemode.CODE_SCENARIOS:
+        raise ScenarioError(scenario, "no code-mode workload yet (code mode runs: "
+                            + ", ".join(codemode.CODE_SCENARIOS) + ")")
+    name, text = read_source(source)
+    program = codemode.load_program(text, os.path.basename(name))
+    run = codemode.run_churn(program, seed=seed, horizon=horizon or 60.0)
+    cov = codemode.coverage(program, run) if show_coverage else None
+    view = code_run_view(scenario, name, seed, run, cov)
+    if fmt is Format.json:
+        sys.stdout.write(json.dumps(view, indent=2) + "\n")
+    else:
+        sys.stdout.write(render("simulate-code.txt.j2", c=view))
 
 
 def _repo_path(given: Optional[str]) -> Optional[str]:

@@ -35,6 +35,8 @@ from triage.cexec.program import Program, text
 from triage.sim.engine import Access
 
 BREAK = ("break",)
+# Kernel macros whose arguments (by position) name a struct member, not a value.
+MEMBER_ARGS = {"kfree_rcu": (1,), "call_rcu": ()}
 CONTINUE = ("continue",)
 
 
@@ -43,6 +45,7 @@ class SizeOf(int):
     `kzalloc(sizeof(*worker), ...)` allocates an io_worker."""
 
     ctype: C.CType
+    flex: int = 0  # elements of the flexible array member (struct_size)
 
     def __new__(cls, value: int, ctype: C.CType) -> "SizeOf":
         obj = super().__new__(cls, value)
@@ -58,12 +61,15 @@ class E:
 
 
 class Frame:
-    __slots__ = ("v", "m", "fn")
+    __slots__ = ("v", "m", "fn", "goto")
 
     def __init__(self, n: int, m: Any, fn: str) -> None:
         self.v: list[Any] = [None] * n
         self.m = m
         self.fn = fn
+        # a goto into a nested block (`} else { label: ...`): the label being
+        # jumped to while the statements that enclose it are entered
+        self.goto: str | None = None
 
 
 def gen(e: E) -> Callable:
@@ -86,12 +92,12 @@ def member_var(obj: Obj, key: Any) -> str:
     return f"{tag}.{key}@{obj.label}"
 
 
-def access(fr: Frame, obj: Obj, key: Any, write: bool, site: str, atomic: bool = False):
+def access(fr: Frame, obj: Obj, key: Any, write: bool, site: str, atomic: bool = False, order: str = "relaxed"):
     """The scheduling point before a member of obj is read or written."""
     if obj.freed:
         fr.m.use_after_free(obj, key, site)
     if obj.shared:
-        yield Access(member_var(obj, key), write, atomic, "relaxed", site)
+        yield Access(member_var(obj, key), write, atomic, order, site)
 
 
 def size_of(t: C.CType) -> int:
@@ -240,10 +246,21 @@ class FunctionCompiler:
             items.append(self.statement(child))
         self.scopes.pop()
         items_t = tuple(items)
+        nested = {}  # label -> the item whose nested blocks hold it
+        for i, child in enumerate(c for c in node.named_children if c.type != "comment"):
+            for label in _labels_in(child):
+                if label not in labels:
+                    nested.setdefault(label, i)
 
         def run(fr):
             i = 0
             n = len(items_t)
+            if fr.goto is not None:  # entered to reach a label inside
+                if fr.goto in labels:
+                    i = labels[fr.goto]
+                    fr.goto = None
+                elif fr.goto in nested:
+                    i = nested[fr.goto]
             while i < n:
                 signal = yield from items_t[i](fr)
                 if signal is None:
@@ -252,9 +269,14 @@ class FunctionCompiler:
                 if signal[0] == "goto" and signal[1] in labels:
                     i = labels[signal[1]]
                     continue
+                if signal[0] == "goto" and signal[1] in nested:
+                    i = nested[signal[1]]
+                    fr.goto = signal[1]
+                    continue
                 return signal
             return None
 
+        run.labels = set(labels) | set(nested)  # type: ignore[attr-defined]
         return run
 
     def s_declaration(self, node: Node) -> Callable:
@@ -384,8 +406,15 @@ class FunctionCompiler:
         if alt_node is not None and alt_node.type == "else_clause":
             alt_node = alt_node.named_children[0]
         alt = self.statement(alt_node) if alt_node is not None else None
+        in_then = _labels_in(node.child_by_field_name("consequence"))
+        in_alt = _labels_in(alt_node) if alt_node is not None else set()
 
         def run(fr):
+            if fr.goto is not None:  # jumping to a label in one branch: no condition
+                if fr.goto in in_then:
+                    return (yield from then(fr))
+                if fr.goto in in_alt:
+                    return (yield from alt(fr))
             if (yield from cond(fr)):
                 return (yield from then(fr))
             if alt is not None:
@@ -1022,8 +1051,9 @@ class FunctionCompiler:
                 return macro(node, args)
             if name in self.p.functions or self.lookup(name) is None and name not in self.p.globals:
                 ret = self.p.returns.get(name, C.LONG)
-                argv = [gen(self.expr(a)) if name in self.p.functions or not self._bare_name(a)
-                        else gen(E(C.PointerType(C.CHAR), lambda fr, v=text(a): v, True)) for a in args]
+                argv = [gen(self.expr(a)) if name in self.p.functions or not self._bare_name(a, name, i)
+                        else gen(E(C.PointerType(C.CHAR), lambda fr, v=text(a): v, True))
+                        for i, a in enumerate(args)]
 
                 def call(fr, n=name):
                     values = []
@@ -1049,15 +1079,9 @@ class FunctionCompiler:
 
         return E(ret, indirect, False)
 
-    def _bare_name(self, node: Node) -> bool:
-        """A macro argument that names a member (`kfree_rcu(worker, rcu)`):
-        an identifier that is nothing else in scope."""
-        if node.type != "identifier":
-            return False
-        name = text(node)
-        return (self.lookup(name) is None and name not in self.p.consts and name not in self.p.functions
-                and name not in self.p.returns and name not in self.p.globals and name != "NULL"
-                and not name.isupper())
+    def _bare_name(self, node: Node, call: str = "", index: int = -1) -> bool:
+        """A macro argument that names a member (`kfree_rcu(worker, rcu)`)."""
+        return node.type == "identifier" and index in MEMBER_ARGS.get(call, ())
 
     # --------------------------------------------------- macros by name
 
@@ -1070,17 +1094,31 @@ class FunctionCompiler:
         target = self.lvalue(args[0])
         return target.rvalue(atomic=True)
 
-    def m_WRITE_ONCE(self, node, args):
+    def m_WRITE_ONCE(self, node, args, order: str = "relaxed"):
         target = self.lvalue(args[0])
         value = gen(self.expr(args[1]))
         t = target.ctype
 
         def run(fr):
             v = convert((yield from value(fr)), t)
-            yield from target.store(fr, v, atomic=True)
+            yield from target.store(fr, v, atomic=True, order=order)
             return v
 
         return E(t, run, False)
+
+    def m_rcu_dereference(self, node, args):
+        """An acquire load: ordered after the rcu_assign_pointer it reads."""
+        if args[0].type in ("field_expression", "subscript_expression") or (
+                args[0].type == "identifier" and self.lookup(text(args[0])) is None):
+            return self.lvalue(args[0]).rvalue(atomic=True, order="acquire")
+        return self.expr(args[0])
+
+    m_rcu_dereference_raw = m_rcu_dereference
+    m_rcu_access_pointer = m_rcu_dereference
+    m_rcu_dereference_protected = m_rcu_dereference
+
+    def m_rcu_assign_pointer(self, node, args):
+        return self.m_WRITE_ONCE(node, args, order="release")
 
     def m_BIT(self, node, args):
         n = self.expr(args[0])
@@ -1171,6 +1209,38 @@ class FunctionCompiler:
     def m_hlist_entry_safe(self, node, args):
         return self._container(node, args, True)
 
+    def m_struct_size(self, node, args):
+        """struct_size(p, member, n): the size of *p with n elements in its
+        flexible array member; the allocation learns both."""
+        p = self.expr(args[0])
+        st = p.ctype.to if isinstance(p.ctype, C.PointerType) else None
+        if not isinstance(st, C.StructType):
+            raise self.stop("struct_size of something that is not a struct pointer", node)
+        count = gen(self.expr(args[2]))
+
+        def run(fr):
+            n = yield from count(fr)
+            size = SizeOf(size_of(st) + 8 * n, st)
+            size.flex = n
+            return size
+
+        return E(C.ULONG, run, False)
+
+    def m_kzalloc_obj(self, node, args):
+        """kzalloc_obj(T) (7.0): a zeroed T."""
+        tname = text(args[0])
+        if tname.startswith("__struct_"):
+            st = self.p.struct(tname.split("_", 3)[3])
+        else:
+            st = self.expr(args[0]).ctype  # kzalloc_obj(*worker)
+        size = SizeOf(size_of(st), st)
+        site = self.site(node)
+
+        def run(fr):
+            return (yield from fr.m.call("kzalloc", [size, 0], site))
+
+        return E(C.PointerType(st), run, False)
+
 
 # ---------------------------------------------------------------- lvalues
 
@@ -1184,25 +1254,25 @@ class L:
     def locate(self, fr):
         raise NotImplementedError
 
-    def read_at(self, fr, loc, atomic: bool = False):
+    def read_at(self, fr, loc, atomic: bool = False, order: str = "relaxed"):
         holder, key, obj, site = loc
         if obj is not None:
-            yield from access(fr, obj, key, False, site, atomic)
+            yield from access(fr, obj, key, False, site, atomic, order)
         return holder[key]
 
-    def write_at(self, fr, loc, value, atomic: bool = False):
+    def write_at(self, fr, loc, value, atomic: bool = False, order: str = "relaxed"):
         holder, key, obj, site = loc
         if obj is not None:
-            yield from access(fr, obj, key, True, site, atomic)
+            yield from access(fr, obj, key, True, site, atomic, order)
         holder[key] = value
 
-    def load(self, fr, atomic: bool = False):
+    def load(self, fr, atomic: bool = False, order: str = "relaxed"):
         loc = yield from self.locate(fr)
-        return (yield from self.read_at(fr, loc, atomic))
+        return (yield from self.read_at(fr, loc, atomic, order))
 
-    def store(self, fr, value, atomic: bool = False):
+    def store(self, fr, value, atomic: bool = False, order: str = "relaxed"):
         loc = yield from self.locate(fr)
-        yield from self.write_at(fr, loc, value, atomic)
+        yield from self.write_at(fr, loc, value, atomic, order)
 
     def address(self, fr):
         holder, key, obj, site = yield from self.locate(fr)
@@ -1213,7 +1283,7 @@ class L:
             raise CFault("address of a local", "not boxed", site)
         return Ptr(obj, key)
 
-    def rvalue(self, atomic: bool = False) -> E:
+    def rvalue(self, atomic: bool = False, order: str = "relaxed") -> E:
         if isinstance(self.ctype, (C.StructType, C.ArrayType)):
             # an aggregate's value is the object itself (members are read one by one)
             def obj(fr):
@@ -1223,7 +1293,7 @@ class L:
             return E(self.ctype, obj, False)
 
         def run(fr):
-            return (yield from self.load(fr, atomic))
+            return (yield from self.load(fr, atomic, order))
 
         return E(self.ctype, run, False)
 
@@ -1396,6 +1466,18 @@ def _signal(value):
 def _nothing(fr):
     return None
     yield  # noqa
+
+
+def _labels_in(node: Node | None) -> set[str]:
+    """Every label defined anywhere inside node."""
+    out = set()
+    stack = [node] if node is not None else []
+    while stack:
+        n = stack.pop()
+        if n.type == "labeled_statement":
+            out.add(text(n.child_by_field_name("label")))
+        stack.extend(n.children)
+    return out
 
 
 def _address_taken(body: Node) -> set[str]:

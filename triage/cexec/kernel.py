@@ -17,8 +17,8 @@ from triage.cexec import ctype as C
 from triage.cexec.compile import SizeOf, container_of
 from triage.cexec.errors import CFault
 from triage.cexec.machine import Machine, Runtime
-from triage.cexec.memory import Obj, Ptr, root
-from triage.sim.engine import Access, Lock, Unlock
+from triage.cexec.memory import FuncRef, Obj, Ptr, make, root
+from triage.sim.engine import Access, Lock, Park, Spawn, Unlock, Wake
 
 # The kernel's types as the runtime models them (members the runtime and
 # worker-pool code read; the rest of a task_struct is of no concern), and
@@ -48,7 +48,13 @@ struct task_struct { unsigned int flags; int pid; void *worker_private; void *pf
 enum { EPERM = 1, ENOENT = 2, ESRCH = 3, EINTR = 4, EIO = 5, EAGAIN = 11, ENOMEM = 12, EFAULT = 14, EBUSY = 16,
 	EEXIST = 17, EINVAL = 22, ENOSPC = 28, EOPNOTSUPP = 95, ECANCELED = 125, ERESTARTSYS = 512,
 	ERESTARTNOINTR = 513, ERESTARTNOHAND = 514, ERESTART_RESTARTBLOCK = 516 };
-struct hlist_node;
+struct ksignal { int sig; };
+enum { TASK_RUNNING = 0, TASK_INTERRUPTIBLE = 1, TASK_UNINTERRUPTIBLE = 2, TASK_COMM_LEN = 16,
+	RLIMIT_NPROC = 6, NUMA_NO_NODE = -1, TWA_NONE = 0, TWA_RESUME = 1, TWA_SIGNAL = 2,
+	TWA_SIGNAL_NO_IPI = 3, TIF_NOTIFY_SIGNAL = 17, HZ = 1000,
+	PF_IO_WORKER = 0x00000010, PF_WQ_WORKER = 0x00000020, PF_NO_SETAFFINITY = 0x04000000 };
+typedef void (*task_work_func_t)(struct callback_head *);
+struct delayed_work { struct work_struct work; };
 extern struct task_struct *current;
 extern unsigned long jiffies;
 """
@@ -116,14 +122,16 @@ def _held(m: Machine) -> dict[str, list[str]]:
 def spin_lock(m, site, lock, *_):
     name = _obj(lock, site).label
     yield Lock(name, site)
-    _held(m).setdefault(m.state.get("task", "?"), []).append(name)
+    me = m.current()
+    _held(m).setdefault(me.label if me is not None else "?", []).append(name)
     return None
 
 
 def spin_unlock(m, site, lock, *_):
     name = _obj(lock, site).label
     yield Unlock(name, site)
-    held = _held(m).get(m.state.get("task", "?"), [])
+    me = m.current()
+    held = _held(m).get(me.label if me is not None else "?", [])
     if name in held:
         held.remove(name)
     return None
@@ -234,11 +242,18 @@ def _plain_bitop(change):
 # ------------------------------------------------------------------ lists
 
 
-def _member_access(m, site, obj: Obj, key: str, write: bool, atomic: bool = False):
+def _member_access(m, site, obj: Obj, key: str, write: bool, atomic: bool = False, order: str = "relaxed"):
+    """RCU publishes with a release store (rcu_assign_pointer) and readers
+    load with rcu_dereference, ordered after it: what the writer did before
+    publishing happens before what the reader does through the pointer."""
     if obj.freed:
         m.use_after_free(obj, key, site)
     if obj.shared:
-        yield Access(f"{_tag(obj)}.{key}@{obj.label}", write, atomic, "relaxed", site)
+        yield Access(f"{_tag(obj)}.{key}@{obj.label}", write, atomic, order, site)
+
+
+PUBLISH = {"atomic": True, "order": "release"}  # rcu_assign_pointer
+SUBSCRIBE = {"atomic": True, "order": "acquire"}  # rcu_dereference
 
 
 def INIT_LIST_HEAD(m, site, head):
@@ -255,7 +270,7 @@ def _link(m, site, new: Obj, prev: Obj, nxt: Obj, publish: bool):
     new.fields["next"] = Ptr(nxt)
     new.fields["prev"] = Ptr(prev)
     # rcu_assign_pointer: a release store readers may see at once
-    yield from _member_access(m, site, prev, "next", True, publish)
+    yield from _member_access(m, site, prev, "next", True, **(PUBLISH if publish else {}))
     prev.fields["next"] = Ptr(new)
 
 
@@ -287,7 +302,7 @@ def list_del(m, site, entry, *, init: bool = False, rcu: bool = False):
         raise CFault("list_del of an entry not on a list", e.label, site)
     yield from _member_access(m, site, nxt.obj, "prev", True)
     nxt.obj.fields["prev"] = prev
-    yield from _member_access(m, site, prev.obj, "next", True, rcu)
+    yield from _member_access(m, site, prev.obj, "next", True, **(PUBLISH if rcu else {}))
     prev.obj.fields["next"] = nxt
     if init:
         e.fields["next"] = e.fields["prev"] = Ptr(e)
@@ -319,7 +334,7 @@ def list_for_each_entry(m, site, argv, types, store, body, *, rcu: bool = False)
     st = types[0].to if isinstance(types[0], C.PointerType) else None
     if not isinstance(st, C.StructType):
         raise CFault("iterator position of unknown type", str(types[0]), site)
-    yield from _member_access(m, site, h, "next", False, rcu)
+    yield from _member_access(m, site, h, "next", False, **(SUBSCRIBE if rcu else {}))
     node = h.fields["next"]
     while node is not None and node.obj is not h:
         pos = container_of(node, st, member, site)
@@ -330,7 +345,7 @@ def list_for_each_entry(m, site, argv, types, store, body, *, rcu: bool = False)
         if signal is not None and signal[0] != "continue":
             return signal
         cur = pos.obj.fields[member]
-        yield from _member_access(m, site, cur, "next", False, rcu)
+        yield from _member_access(m, site, cur, "next", False, **(SUBSCRIBE if rcu else {}))
         node = cur.fields["next"]
     return None
 
@@ -378,8 +393,31 @@ def rcu_read_unlock(m, site):
 def kzalloc(m, site, size, *_):
     if not isinstance(size, SizeOf):
         raise CFault("allocation of an untyped size", str(size), site)
-    return Ptr(m.heap.new(size.ctype))
+    obj = m.heap.new(size.ctype)
+    if size.flex and isinstance(size.ctype, C.StructType) and size.ctype.members:
+        name, t = size.ctype.members[-1]
+        if isinstance(t, C.ArrayType) and t.length is None:  # the flexible array member, n elements
+            arr = make(C.ArrayType(t.of, size.flex), f"{obj.label}.{name}", True, (obj, name))
+            obj.fields[name] = arr
+    return Ptr(obj)
     yield  # noqa
+
+
+def kcalloc(m, site, n, size, *_):
+    """An array of n zeroed elements of the sized type."""
+    if not isinstance(size, SizeOf):
+        raise CFault("allocation of an untyped size", str(size), site)
+    return Ptr(m.heap.new(C.ArrayType(size.ctype, n)))
+    yield  # noqa
+
+
+def for_each_node(m, site, argv, types, store, body):
+    """One NUMA node, node 0."""
+    yield from store(0, 0)
+    signal = yield from body()
+    if signal is not None and signal[0] not in ("break", "continue"):
+        return signal
+    return None
 
 
 def kfree(m, site, p, *_):
@@ -403,6 +441,479 @@ def kfree_rcu(m, site, p, member=None):
 
 def _nothing(m, site, *args):
     return None
+    yield  # noqa
+
+
+def _returns(value):
+    def fn(m, site, *args):
+        return value
+        yield  # noqa
+
+    return fn
+
+
+# ------------------------------------------------------ tasks, scheduling
+
+
+class TaskExit(Exception):
+    """do_exit(): the task ends here."""
+
+
+class ErrPtr:
+    """ERR_PTR(-E): an error where a pointer was expected."""
+
+    __slots__ = ("code",)
+
+    def __init__(self, code: int) -> None:
+        self.code = code
+
+    def __repr__(self) -> str:
+        return f"ERR_PTR({self.code})"
+
+
+def _task_info(m: Machine, task: Obj) -> dict:
+    return m.state.setdefault("task_info", {}).setdefault(task.label, {
+        "works": [], "notify": False, "state": 0, "engine": None, "fatal": False})
+
+
+def new_task(m: Machine, name: str) -> Obj:
+    """A task_struct for a task the scenario or the runtime starts."""
+    task = m.heap.new(m.program.struct("task_struct"), label=f"task:{name}")
+    task.fields["pid"] = 100 + len(m.tasks)
+    return task
+
+
+def start(m: Machine, task: Obj, body, name: str, parent=None):
+    """Run body as the engine task of task_struct task; do_exit ends it,
+    and a task that ends holding a spinlock is a finding."""
+    def wrapped():
+        try:
+            yield from body
+        except TaskExit:
+            pass
+        except CFault as fault:  # the kernel would oops: this task ends, the run goes on
+            m.findings.append(("oops", fault.site, f"{fault.kind}: {fault.detail} in task {name}"))
+        held = _held(m).get(task.label, [])
+        if held:
+            m.findings.append(("lock held at exit", name, ", ".join(held)))
+
+    engine_task = m.engine.spawn(wrapped(), name, parent=parent)
+    m.tasks[engine_task.tid] = task
+    _task_info(m, task)["engine"] = engine_task
+    return engine_task
+
+
+def create_io_thread(m, site, fn, arg, node):
+    """A new task that runs fn(arg) once wake_up_new_task() lets it go."""
+    if not isinstance(fn, FuncRef):
+        raise CFault("create_io_thread of a non-function", repr(fn), site)
+    fail = m.state.get("create_fails", 0)
+    if fail:
+        m.state["create_fails"] = fail - 1
+        return ErrPtr(-11)  # -EAGAIN: the scenario asked for a failure
+    m.state["threads_created"] = m.state.get("threads_created", 0) + 1
+    n = m.state["threads_created"]
+    task = new_task(m, f"iou-wrk-{n}")
+
+    def body():
+        yield Park(None, site)  # until wake_up_new_task
+        yield from m.call(fn.name, [arg], site)
+
+    parent = m.engine.current
+    _task_info(m, task)["pending_start"] = (body(), f"iou-wrk-{n}", parent)
+    return Ptr(task)
+    yield  # noqa
+
+
+def wake_up_new_task(m, site, tsk):
+    task = _obj(tsk, site)
+    info = _task_info(m, task)
+    pending = info.pop("pending_start", None)
+    if pending is None:
+        return None
+    body, name, parent = pending
+    engine_task = start(m, task, body, name, parent)
+    yield Wake(engine_task, site)
+    return None
+
+
+def wake_up_process(m, site, tsk):
+    if tsk is None:
+        return 0
+    info = _task_info(m, _obj(tsk, site))
+    if info["engine"] is None:
+        return 0
+    info["state"] = 0
+    yield Wake(info["engine"], site)
+    return 1
+
+
+def set_current_state(m, site, state):
+    _task_info(m, m.current())["state"] = state
+    return None
+    yield  # noqa
+
+
+def schedule_timeout(m, site, timeout):
+    """Block until woken or until timeout jiffies pass (1 jiffy = 1 ms of
+    virtual time), the scheduler's hooks around it. A wake that came after
+    set_current_state() is not lost: Park returns at once (the engine's
+    pending wake), as try_to_wake_up() leaves the task TASK_RUNNING."""
+    task = m.current()
+    info = _task_info(m, task)
+    if info["state"] == 0 and not info["notify"]:
+        return timeout  # TASK_RUNNING: schedule() returns at once
+    rt = m.runtime
+    if rt.sched_out and rt.sched_out in m.program.functions:
+        yield from m.call(rt.sched_out, [Ptr(task)], site)
+    start_time = m.engine.now
+    woken = yield Park(None if timeout is None or timeout >= 1 << 60 else timeout / 1000.0, site)
+    info["state"] = 0
+    if rt.sched_in and rt.sched_in in m.program.functions:
+        yield from m.call(rt.sched_in, [Ptr(task)], site)
+    if not woken:
+        return 0
+    left = timeout - int((m.engine.now - start_time) * 1000)
+    return max(left, 1)
+
+
+def __set_current_state(m, site, state):
+    _task_info(m, m.current())["state"] = state
+    return None
+    yield  # noqa
+
+
+def signal_pending(m, site, tsk):
+    info = _task_info(m, _obj(tsk, site))
+    return 1 if info["notify"] or info["fatal"] else 0
+    yield  # noqa
+
+
+def fatal_signal_pending(m, site, tsk):
+    return 1 if _task_info(m, _obj(tsk, site))["fatal"] else 0
+    yield  # noqa
+
+
+def __set_notify_signal(m, site, tsk):
+    _task_info(m, _obj(tsk, site))["notify"] = True
+    return None
+    yield  # noqa
+
+
+def get_signal(m, site, ksig):
+    """TIF_NOTIFY_SIGNAL is no signal: task work runs, get_signal() says
+    none (0) unless the task was killed."""
+    info = _task_info(m, m.current())
+    info["notify"] = False
+    yield from task_work_run(m, site)
+    return 1 if info["fatal"] else 0
+
+
+def do_exit(m, site, code):
+    raise TaskExit()
+    yield  # noqa
+
+
+# ------------------------------------------------------------- task_work
+
+
+def init_task_work(m, site, cb, fn):
+    obj = _obj(cb, site)
+    obj.fields["func"] = fn
+    return None
+    yield  # noqa
+
+
+def task_work_add(m, site, tsk, cb, mode):
+    task = _obj(tsk, site)
+    info = _task_info(m, task)
+    if info.get("exited"):
+        return -3  # -ESRCH
+    info["works"].append(cb)
+    if mode in (2, 3):  # TWA_SIGNAL: the task is told at once
+        info["notify"] = True
+        if info["engine"] is not None:
+            yield Wake(info["engine"], site)
+    return 0
+
+
+def task_work_cancel_match(m, site, tsk, match, data):
+    info = _task_info(m, _obj(tsk, site))
+    for cb in list(info["works"]):
+        if (yield from m.call(match.name, [cb, data], site)):
+            info["works"].remove(cb)
+            return cb
+    return None
+
+
+def task_work_run(m, site):
+    """The current task's queued callbacks, oldest first; returns how many ran."""
+    info = _task_info(m, m.current())
+    n = 0
+    while info["works"]:
+        cb = info["works"].pop(0)
+        fn = cb.obj.fields.get("func")
+        if not isinstance(fn, FuncRef):
+            raise CFault("task work without a function", repr(cb), site)
+        yield from m.call(fn.name, [cb], site)
+        n += 1
+    return n
+
+
+# ------------------------------------------------------------ completions
+
+
+def init_completion(m, site, c):
+    obj = _obj(c, site)
+    obj.fields["done"] = 0
+    m.state.setdefault("waiters", {})[obj.label] = []
+    return None
+    yield  # noqa
+
+
+def complete(m, site, c):
+    obj = _obj(c, site)
+    yield from _member_access(m, site, obj, "done", True, True)
+    obj.fields["done"] += 1
+    for waiter in m.state.setdefault("waiters", {}).pop(obj.label, []):
+        yield Wake(waiter, site)
+    return None
+
+
+def wait_for_completion(m, site, c, timeout=None):
+    """Registered as a waiter before done is checked (in the same step),
+    so a complete() in between wakes it: no lost wake-up."""
+    obj = _obj(c, site)
+    while True:
+        me = m.engine.current
+        yield from _member_access(m, site, obj, "done", False, True)
+        if obj.fields["done"]:
+            obj.fields["done"] -= 1
+            return 1
+        m.state.setdefault("waiters", {}).setdefault(obj.label, []).append(me)
+        woken = yield Park(None if timeout is None else timeout / 1000.0, site)
+        if timeout is not None and not woken:
+            return 0
+
+
+def wait_for_completion_timeout(m, site, c, timeout):
+    return (yield from wait_for_completion(m, site, c, timeout))
+
+
+# ------------------------------------------------------------ wait queues
+
+
+def __add_wait_queue(m, site, head, entry):
+    return (yield from list_add(m, site, Ptr(_obj(entry, site).fields["entry"]), Ptr(_obj(head, site).fields["head"])))
+
+
+def wq_has_sleeper(m, site, head):
+    return 1 - (yield from list_empty(m, site, Ptr(_obj(head, site).fields["head"])))
+
+
+def wake_up(m, site, head):
+    """Each entry's wake function, as __wake_up_common calls it."""
+    h = _obj(head, site).fields["head"]
+    yield from spin_lock(m, site, Ptr(_obj(head, site).fields["lock"]))
+    node = h.fields["next"]
+    entries = []
+    while node is not None and node.obj is not h:
+        entries.append(node.obj.parent[0])
+        node = node.obj.fields["next"]
+    for entry in entries:
+        fn = entry.fields.get("func")
+        if isinstance(fn, FuncRef):
+            yield from m.call(fn.name, [Ptr(entry), 0, 0, None], site)
+    yield from spin_unlock(m, site, Ptr(_obj(head, site).fields["lock"]))
+    return None
+
+
+# ------------------------------------------------------------- hlist_nulls
+
+
+def INIT_HLIST_NULLS_HEAD(m, site, head, nulls):
+    _obj(head, site).fields["first"] = None  # the nulls marker: an end no walk reads past
+    return None
+    yield  # noqa
+
+
+def hlist_nulls_add_head_rcu(m, site, node, head):
+    n, h = _obj(node, site), _obj(head, site)
+    first = h.fields["first"]
+    n.fields["next"] = first
+    n.fields["pprev"] = Ptr(h, "first")
+    if first is not None:
+        first.obj.fields["pprev"] = Ptr(n, "next")
+    yield from _member_access(m, site, h, "first", True, **PUBLISH)
+    h.fields["first"] = Ptr(n)
+    return None
+
+
+def hlist_nulls_del_rcu(m, site, node, init: bool = False):
+    n = _obj(node, site)
+    pprev = n.fields["pprev"]
+    if pprev is None:
+        return None  # not hashed
+    nxt = n.fields["next"]
+    yield from _member_access(m, site, pprev.obj, pprev.key, True, **PUBLISH)
+    pprev.obj.fields[pprev.key] = nxt
+    if nxt is not None:
+        nxt.obj.fields["pprev"] = pprev
+    n.fields["pprev"] = None
+    return None
+
+
+def hlist_nulls_del_init_rcu(m, site, node):
+    return (yield from hlist_nulls_del_rcu(m, site, node, init=True))
+
+
+def is_a_nulls(m, site, p):
+    """The end of an hlist_nulls chain (the runtime's marker is NULL)."""
+    return 1 if p is None else 0
+    yield  # noqa
+
+
+def set_notify_signal(m, site, tsk):
+    info = _task_info(m, _obj(tsk, site))
+    info["notify"] = True
+    if info["engine"] is not None:
+        yield Wake(info["engine"], site)
+    return None
+
+
+def hlist_nulls_empty(m, site, head):
+    h = _obj(head, site)
+    yield from _member_access(m, site, h, "first", False, True)
+    return 1 if h.fields["first"] is None else 0
+
+
+def test_thread_flag(m, site, flag):
+    """Only TIF_NOTIFY_SIGNAL is asked of (task work pending)."""
+    return 1 if _task_info(m, m.current())["notify"] else 0
+    yield  # noqa
+
+
+def clear_notify_signal(m, site, *args):
+    _task_info(m, m.current())["notify"] = False
+    return None
+    yield  # noqa
+
+
+def hlist_nulls_first_rcu(m, site, head):
+    h = _obj(head, site)
+    yield from _member_access(m, site, h, "first", False, **SUBSCRIBE)
+    first = h.fields["first"]
+    return first
+
+
+def hlist_nulls_for_each_entry_rcu(m, site, argv, types, store, body):
+    """hlist_nulls_for_each_entry_rcu(pos, tmp, head, member)."""
+    head, member = argv[2], argv[3]
+    h = _obj(head, site)
+    st = types[0].to if isinstance(types[0], C.PointerType) else None
+    yield from _member_access(m, site, h, "first", False, **SUBSCRIBE)
+    node = h.fields["first"]
+    while node is not None:
+        pos = container_of(node, st, member, site)
+        yield from store(0, pos)
+        yield from store(1, node)
+        signal = yield from body()
+        if signal is not None and signal[0] == "break":
+            return None
+        if signal is not None and signal[0] != "continue":
+            return signal
+        yield from _member_access(m, site, node.obj, "next", False, **SUBSCRIBE)
+        node = node.obj.fields["next"]
+    return None
+
+
+# --------------------------------------------------------------- workqueue
+
+
+def INIT_WORK(m, site, work, fn):
+    _obj(work, site).fields["func"] = fn
+    return None
+    yield  # noqa
+
+
+def schedule_work(m, site, work):
+    """A kworker runs work->func(work), now."""
+    w = _obj(work, site)
+    fn = w.fields.get("func")
+    task = new_task(m, f"kworker-{len(m.tasks)}")
+
+    def body():
+        yield from m.call(fn.name, [Ptr(w)], site)
+
+    yield Spawn(_started(m, task, body(), "kworker"), "kworker")
+    return 1
+
+
+def _started(m, task, body, name):
+    """A task spawned with Spawn learns its task_struct on its first step."""
+    def run():
+        m.tasks[m.engine.current.tid] = task
+        _task_info(m, task)["engine"] = m.engine.current
+        try:
+            yield from body
+        except TaskExit:
+            pass
+        except CFault as fault:
+            m.findings.append(("oops", fault.site, f"{fault.kind}: {fault.detail} in task {name}"))
+
+    return run()
+
+
+# ------------------------------------------------------------------- misc
+
+
+def IS_ERR(m, site, p):
+    return 1 if isinstance(p, ErrPtr) else 0
+    yield  # noqa
+
+
+def PTR_ERR(m, site, p):
+    return p.code if isinstance(p, ErrPtr) else 0
+    yield  # noqa
+
+
+def ERR_PTR(m, site, code):
+    return ErrPtr(code)
+    yield  # noqa
+
+
+def atomic_or(m, site, v, p):
+    yield from _rmw(m, site, p, lambda old: _i32(old | v), ordered=False)
+    return None
+
+
+def set_mask_bits(m, site, p, mask, bits):
+    old = yield from _rmw(m, site, p, lambda old: C.ULONG.wrap((old & ~mask) | bits))
+    return old
+
+
+def hash_ptr(m, site, value, bits):
+    """A deterministic hash of the object pointed at (its label)."""
+    import zlib
+
+    label = value.obj.label if isinstance(value, Ptr) else repr(value)
+    return zlib.crc32(label.encode()) & ((1 << bits) - 1)
+    yield  # noqa
+
+
+def task_rlimit(m, site, task, which):
+    return m.state.get("rlimit_nproc", 1024)
+    yield  # noqa
+
+
+def pr_warn_once(m, site, *args):
+    m.findings.append(("pr_warn_once", site, str(args[0]) if args else ""))
+    return None
+    yield  # noqa
+
+
+def get_task_struct(m, site, t):
+    return t
     yield  # noqa
 
 
@@ -431,6 +942,47 @@ def runtime() -> Runtime:
     }
     iterators = {"list_for_each_entry": list_for_each_entry, "list_for_each_entry_rcu": list_for_each_entry_rcu,
                  "list_for_each_entry_safe": list_for_each_entry_safe}
-    values = {"GFP_KERNEL": lambda m: 0, "HZ": lambda m: 1000, "current": lambda m: m.state.get("current"),
-              "jiffies": lambda m: m.state.get("jiffies", 0)}
+    functions.update({
+        "create_io_thread": create_io_thread, "wake_up_new_task": wake_up_new_task,
+        "wake_up_process": wake_up_process, "set_current_state": set_current_state,
+        "__set_current_state": __set_current_state, "schedule_timeout": schedule_timeout,
+        "signal_pending": signal_pending, "fatal_signal_pending": fatal_signal_pending,
+        "__set_notify_signal": __set_notify_signal, "get_signal": get_signal, "do_exit": do_exit,
+        "init_task_work": init_task_work, "task_work_add": task_work_add,
+        "task_work_cancel_match": task_work_cancel_match, "task_work_run": task_work_run,
+        "init_completion": init_completion, "complete": complete, "wait_for_completion": wait_for_completion,
+        "wait_for_completion_timeout": wait_for_completion_timeout,
+        "__add_wait_queue": __add_wait_queue, "wq_has_sleeper": wq_has_sleeper, "wake_up": wake_up,
+        "INIT_HLIST_NULLS_HEAD": INIT_HLIST_NULLS_HEAD, "hlist_nulls_add_head_rcu": hlist_nulls_add_head_rcu,
+        "hlist_nulls_del_rcu": hlist_nulls_del_rcu, "hlist_nulls_first_rcu": hlist_nulls_first_rcu,
+        "is_a_nulls": is_a_nulls, "set_notify_signal": set_notify_signal, "hlist_nulls_empty": hlist_nulls_empty,
+        "test_thread_flag": test_thread_flag, "clear_notify_signal": clear_notify_signal,
+        "tracehook_notify_signal": clear_notify_signal, "audit_alloc_kernel": _returns(0),
+        "audit_free": _nothing, "io_wq_worker_affinity": _returns(0), "hlist_nulls_del_init_rcu": hlist_nulls_del_init_rcu,
+        "INIT_WORK": INIT_WORK, "schedule_work": schedule_work,
+        "IS_ERR": IS_ERR, "PTR_ERR": PTR_ERR, "ERR_PTR": ERR_PTR, "atomic_or": atomic_or,
+        "set_mask_bits": set_mask_bits, "hash_ptr": hash_ptr, "task_rlimit": task_rlimit,
+        "pr_warn_once": pr_warn_once, "get_task_struct": get_task_struct, "put_task_struct": _nothing,
+        "clear_bit_unlock": _bitop(lambda v, b: v & ~b, False, True),
+        "test_and_set_bit_lock": _bitop(lambda v, b: v | b, True, True),
+        # one CPU, every CPU allowed: affinity is not what the scenarios look at
+        "alloc_cpumask_var": _returns(1), "free_cpumask_var": _nothing, "cpuset_cpus_allowed": _nothing,
+        "cpumask_test_cpu": _returns(1), "cpumask_set_cpu": _nothing, "cpumask_clear_cpu": _nothing,
+        "cpumask_copy": _nothing, "cpumask_subset": _returns(1), "raw_smp_processor_id": _returns(0),
+        "set_cpus_allowed_ptr": _returns(0), "cpuhp_state_add_instance_nocalls": _returns(0),
+        "cpuhp_state_remove_instance_nocalls": _returns(0), "cpuhp_setup_state_multi": _returns(0),
+        "snprintf": _returns(0), "set_task_comm": _nothing, "cond_resched": _nothing,
+        "preempt_disable": _nothing, "preempt_enable": _nothing, "BUILD_BUG_ON": _nothing,
+        "numa_node_id": _returns(0), "node_online": _returns(1), "kcalloc": kcalloc,
+        "cpumask_of_node": _returns(None), "alloc_cpumask_var_node": _returns(1),
+        "cpumask_of": _returns(None),
+    })
+    iterators["for_each_node"] = for_each_node
+    iterators["for_each_online_node"] = for_each_node
+    iterators["hlist_nulls_for_each_entry_rcu"] = hlist_nulls_for_each_entry_rcu
+    values = {"GFP_KERNEL": lambda m: 0, "GFP_ATOMIC": lambda m: 0,
+              "current": lambda m: Ptr(m.current()) if m.current() is not None else None,
+              "jiffies": lambda m: int(m.engine.now * 1000) if m.engine is not None else 0,
+              "nr_node_ids": lambda m: 1, "cpu_online_mask": lambda m: None,
+              "cpu_possible_mask": lambda m: None, "sysctl_hung_task_timeout_secs": lambda m: 120}
     return Runtime(functions, iterators, values)

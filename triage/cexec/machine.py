@@ -23,6 +23,10 @@ class Runtime:
     functions: dict[str, Callable] = field(default_factory=dict)
     iterators: dict[str, Callable] = field(default_factory=dict)
     values: dict[str, Callable] = field(default_factory=dict)  # name -> fn(machine) -> value
+    # what the scheduler calls around a task that blocks (the kernel's
+    # sched_submit_work / sched_update_worker hooks), by function name
+    sched_out: str | None = None
+    sched_in: str | None = None
 
 
 class Machine:
@@ -35,7 +39,15 @@ class Machine:
         self.wraps: list[tuple[str, str]] = []
         self.warned: set[str] = set()
         self.lines: set[tuple[str, int]] = set()
-        self.state: dict[str, Any] = {}  # the runtime's own (current task, locks held ...)
+        self.state: dict[str, Any] = {}  # the runtime's own (locks held, RCU sections ...)
+        self.engine = None  # the Engine the tasks run on, when they run on one
+        self.tasks: dict[int, Obj] = {}  # engine task id -> its task_struct
+
+    def current(self) -> Obj | None:
+        """The task_struct of the engine task running now."""
+        if self.engine is None or self.engine.current is None:
+            return None
+        return self.tasks.get(self.engine.current.tid)
 
     # ----------------------------------------------------------- calls
 

@@ -61,3 +61,14 @@ def _base_name(knobs) -> str:
         if getattr(k, name) == knobs:
             return name.replace("KERNEL_", "").replace("_", ".")
     return "custom"
+
+
+def code_run_view(scenario: str, source: str, seed: int, run, coverage=None) -> dict:
+    """`triage simulate SCENARIO --source FILE`: what the file's own C did."""
+    view = {"scenario": scenario, "source": source, "seed": seed, "steps": run.steps,
+            "metrics": [{"name": k, "value": v} for k, v in run.metrics.items()],
+            "findings": list(run.findings)}
+    if coverage is not None:
+        view["coverage"] = [{"function": name, "ran": len(ran), "lines": len(ran) + len(missed),
+                             "missed": missed} for name, ran, missed in coverage]
+    return view

@@ -14,6 +14,7 @@ from triage.cexec import kernel
 from triage.cexec.compile import container_of
 from triage.cexec.errors import CFault
 from triage.cexec.machine import Runtime
+from triage.cexec.memory import Ptr
 
 _COMMON = """
 enum {
@@ -22,6 +23,7 @@ enum {
 	IO_WQ_WORK_UNBOUND	= 4,
 	IO_WQ_WORK_CONCURRENT	= 16,
 	IO_WQ_HASH_SHIFT	= 24,
+	IO_URING_EXIT_WAIT_MAX	= 5 * 60 * 1000,	/* io_uring.h: HZ * 60 * 5 at HZ = 1000 */
 };
 enum io_wq_cancel {
 	IO_WQ_CANCEL_OK,
@@ -124,6 +126,14 @@ static inline int io_wq_is_hashed(struct io_wq_work *work)
 
 _WORK_ATOMIC = """
 struct io_wq_work { struct io_wq_work_node list; atomic_t flags; int cancel_seq; };
+static inline int __io_wq_is_hashed(unsigned int work_flags)
+{
+	return work_flags & IO_WQ_WORK_HASHED;
+}
+static inline unsigned int __io_get_work_hash(unsigned int work_flags)
+{
+	return work_flags >> IO_WQ_HASH_SHIFT;
+}
 static inline int io_wq_is_hashed(struct io_wq_work *work)
 {
 	return atomic_read(&work->flags) & IO_WQ_WORK_HASHED;
@@ -162,10 +172,41 @@ def wq_list_for_each(m, site, argv, types, store, body):
     return None
 
 
-def runtime() -> Runtime:
-    """The kernel runtime with io_uring's own list iterator."""
+def io_run_task_work(m, site):
+    """io_uring.h: a task with TIF_NOTIFY_SIGNAL clears it and runs its
+    task work (the io-wq worker does, between work items)."""
+    info = kernel._task_info(m, m.current())
+    if not info["works"] and not info["notify"]:
+        return 0
+    info["notify"] = False
+    return 1 if (yield from kernel.task_work_run(m, site)) else 0
+
+
+def io_wq_current_is_worker(m, site):
+    task = m.current()
+    return 1 if task is not None and task.label.startswith("task:iou-wrk") else 0
+    yield  # noqa
+
+
+def io_wq_put_hash(m, site, hash_ptr):
+    if hash_ptr is None:
+        return None
+    yield from kernel.refcount_dec_and_test(m, site, Ptr(hash_ptr.obj.fields["refs"]))
+    return None
+
+
+def runtime(workload=None) -> Runtime:
+    """The kernel runtime with io_uring's side: its list iterator, the
+    scheduler's worker hooks, task work, and the workload's submit/free
+    callbacks (io_wq_submit_work, io_wq_free_work) when given."""
     rt = kernel.runtime()
     rt.iterators["wq_list_for_each"] = wq_list_for_each
+    rt.sched_out, rt.sched_in = "io_wq_worker_sleeping", "io_wq_worker_running"
+    rt.functions["io_run_task_work"] = io_run_task_work
+    rt.functions["io_wq_current_is_worker"] = io_wq_current_is_worker
+    rt.functions["io_wq_put_hash"] = io_wq_put_hash
+    if workload is not None:
+        rt.functions.update(workload)
     return rt
 
 
