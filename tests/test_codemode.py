@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from triage.sim.codemode import coverage, load_program, run_churn
+from triage.sim.codemode import WORKLOADS, coverage, load_program, run_churn, run_workload
 
 from .cli_run import run
 from .conftest import KERNEL_IOWQ, kernel_versions, need_kernel_iowq
@@ -40,9 +40,9 @@ def test_worker_churn_runs_on_every_real_io_wq_c_from_5_12():
         program = load_program((folder / "io-wq.c").read_text())
         result = run_churn(program, seed=0)
         kinds = sorted({re.sub(r"#\d+", "", f.split(":")[0]) for f in result.findings})
-        rows.append((folder.name, result.metrics["workers_created"], result.metrics["works_done"], kinds))
+        rows.append((folder.name, result.metrics["workers_created"], result.metrics["works_run"], kinds))
         # every work item ran and was freed; at the end every worker has exited
-        assert (result.metrics["works_done"], result.metrics["works_freed"],
+        assert (result.metrics["works_run"], result.metrics["works_freed"],
                 result.metrics["workers_alive_at_end"]) == (12, 12, 0), folder.name
         if v >= FLAGS_FIX:
             assert kinds == [], folder.name
@@ -55,7 +55,7 @@ def test_worker_churn_runs_on_every_real_io_wq_c_from_5_12():
             # 5.12-5.14 have the plain writes too, but no other task reads
             # worker->flags in this workload: nothing is claimed either way
             assert kinds == [], folder.name
-    print("\ncode mode, worker-churn, seed 0: file, workers created, works done, findings")
+    print("\ncode mode, worker-churn, seed 0: file, workers created, works run, findings")
     for name, created, done, kinds in rows:
         print(f"  {name:28} {created:3} {done:3} {', '.join(kinds) or '-'}")
     assert len(rows) == 27  # 36 files, 9 of them older than 5.12
@@ -79,12 +79,12 @@ def test_simulate_source_prints_metrics_findings_and_coverage():
     path = KERNEL_IOWQ / "6.6.9-37f31413" / "io-wq.c"
     result = run("simulate", "worker-churn", "--source", str(path), "--coverage")
     assert result.returncode == 0, result.stderr
-    assert "workers_created              10" in result.stdout and "works_done                   12" in result.stdout
+    assert "workers_created              10" in result.stdout and "works_run                    12" in result.stdout
     assert "data-race on io_worker.flags@io_worker#1: write to io_worker.flags@io_worker#1 by task iou-wrk-1 in " \
            "io_wq_worker:634 / read to io_worker.flags@io_worker#1 by task submitter in io_wq_get_acct:168" \
            in result.stdout
     assert re.search(r"io_wq_enqueue\s+\d+/\d+", result.stdout)
-    other = run("simulate", "exit-linked-chain", "--source", str(path))
+    other = run("simulate", "last-worker-keepalive", "--source", str(path))
     assert other.returncode == 8 and "no code-mode workload yet" in other.stderr
     old = run("simulate", "worker-churn", "--source", str(KERNEL_IOWQ / "5.10.13-c74ae7a9" / "io-wq.c"))
     assert old.returncode == 9
@@ -109,3 +109,45 @@ def test_coverage_of_the_churn_workload_on_6_12():
         print(f"  {name:24} {len(r)}/{len(r) + len(missed)}")
     assert all(r for _, r, _ in table)  # every one of them runs
     assert ran < total  # and not every line: failure and cancel paths need their own scenarios
+
+
+@pytest.mark.parametrize("folder, expected", [
+    # established by running every workload on every file (python -m tests.codemode_table) and
+    # reading the code: 5.14-rc5's create_worker_cb creates a worker even when nr_workers is at the
+    # cap, and the exiting workers then take nr_workers below zero (an unsigned wrap); fixed before
+    # 5.14 by "io-wq: fix bug of creating io-wokers unconditionally" (Hao Xu, 2021-08-08, in
+    # ../shared/lore-io-wq/2021-08-08_bug-fix-for-nr-workers.mbox)
+    ("5.14-rc5-b6f49b7c", {"worker-churn": set(), "exit-with-queued-work": {"nr_workers", "unsigned wrap"},
+                           "creation-failure": set(), "hashed-and-cancel": set()}),
+    ("5.14-6b7b8aed", {"worker-churn": set(), "exit-with-queued-work": set(), "creation-failure": set(),
+                       "hashed-and-cancel": set()}),
+    ("6.6.9-37f31413", {"worker-churn": {"worker->flags"}, "exit-with-queued-work": {"worker->flags"},
+                        "max-workers-lowered": {"worker->flags"}, "creation-failure": set(),
+                        "hashed-and-cancel": {"worker->flags"}}),
+    ("6.18.2-873db247", {name: set() for name in WORKLOADS}),
+])
+def test_every_workload_and_the_invariants(folder, expected):
+    need_kernel_iowq()
+    program = load_program((KERNEL_IOWQ / folder / "io-wq.c").read_text())
+    for name, kinds in expected.items():
+        result = run_workload(program, WORKLOADS[name], seed=0)
+        found = set()
+        for f in result.findings:
+            if "io_worker.flags" in f:
+                found.add("worker->flags")
+            elif re.search(r"nr_workers \d+ > max_workers", f):
+                found.add("nr_workers")
+            elif f.startswith("unsigned wrap"):
+                found.add("unsigned wrap")
+            else:
+                found.add(f)
+        assert found == kinds, (folder, name, result.findings[:5])
+        m = result.metrics
+        # nothing lost, nothing run twice, every worker gone
+        assert m["works_run"] + m["works_cancelled"] == m["works_submitted"] == m["works_freed"], (folder, name)
+        assert m["workers_alive_at_end"] == 0, (folder, name)
+    if "max-workers-lowered" not in expected:
+        from triage.errors import ScenarioError
+
+        with pytest.raises(ScenarioError, match="has no io_wq_max_workers: the scenario does not apply"):
+            run_workload(program, WORKLOADS["max-workers-lowered"])

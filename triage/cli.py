@@ -304,7 +304,8 @@ def simulate(
     no_cache: bool = typer.Option(False, "--no-cache", help="Run every simulation again instead of reading "
                                   "results kept on disk (see README: cache)."),
     source: Optional[str] = typer.Option(None, "--source", help="Code mode: run the scenario's workload on this "
-                                         "io-wq.c's own C (worker-churn so far)."),
+                                         "io-wq.c's own C (worker-churn, exit-with-queued-work, "
+                                         "max-workers-lowered, creation-failure, hashed-and-cancel)."),
     show_coverage: bool = typer.Option(False, "--coverage", help="Code mode: per function, the lines run and "
                                        "those never reached."),
 ) -> None:
@@ -532,7 +533,7 @@ def _simulate_code(scenario: str, source: str, seed: int, knobs: str, horizon: O
                             + ", ".join(codemode.CODE_SCENARIOS) + ")")
     name, text = read_source(source)
     program = codemode.load_program(text, os.path.basename(name))
-    run = codemode.run_churn(program, seed=seed, horizon=horizon or 60.0)
+    run = codemode.run_workload(program, codemode.WORKLOADS[scenario], seed=seed, horizon=horizon)
     cov = codemode.coverage(program, run) if show_coverage else None
     view = code_run_view(scenario, name, seed, run, cov)
     if fmt is Format.json:

@@ -1421,21 +1421,21 @@ def container_of(p: Any, st: C.StructType, member: str, site: str) -> Ptr:
         raise CFault("container_of(NULL)", f"{st.name}.{member}", site)
     if not isinstance(p, Ptr):
         raise CFault("container_of of a non-pointer", repr(p), site)
-    if p.key is None:
-        parent = p.obj.parent
-    else:
-        parent = (p.obj, p.key) if p.key == member else None
-        if parent is not None and parent[0].ctype is st:
-            return Ptr(parent[0])
-    while parent is not None:
-        holder, key = parent
-        if key == member and holder.ctype is st:
-            return Ptr(holder)
-        # a member of an anonymous struct/union: one level up
-        if isinstance(holder.ctype, C.StructType) and holder.ctype.tag.startswith("(anonymous"):
-            parent = holder.parent
-            continue
-        break
+    parent = p.obj.parent if p.key is None else (p.obj, p.key)
+    holder = None
+    # `work.work` (a member of a member): matched from the innermost name out
+    for name in reversed(member.replace(" ", "").split(".")):
+        if parent is None or parent[1] != name:
+            holder = None
+            break
+        holder = parent[0]
+        # a member of an anonymous struct/union belongs to the struct around it
+        while isinstance(holder.ctype, C.StructType) and holder.ctype.tag.startswith("(anonymous") \
+                and holder.parent is not None:
+            holder = holder.parent[0]
+        parent = holder.parent
+    if holder is not None and holder.ctype is st:
+        return Ptr(holder)
     raise CFault("container_of on a pointer that is not that member", f"{p!r} as {st.name}.{member}", site)
 
 

@@ -18,7 +18,7 @@ from triage.cexec.compile import SizeOf, container_of
 from triage.cexec.errors import CFault
 from triage.cexec.machine import Machine, Runtime
 from triage.cexec.memory import FuncRef, Obj, Ptr, make, root
-from triage.sim.engine import Access, Lock, Park, Spawn, Unlock, Wake
+from triage.sim.engine import Access, Lock, Park, Sleep, Spawn, Unlock, Wake
 
 # The kernel's types as the runtime models them (members the runtime and
 # worker-pool code read; the rest of a task_struct is of no concern), and
@@ -253,6 +253,7 @@ def _member_access(m, site, obj: Obj, key: str, write: bool, atomic: bool = Fals
 
 
 PUBLISH = {"atomic": True, "order": "release"}  # rcu_assign_pointer
+ONCE = {"atomic": True, "order": "relaxed"}  # WRITE_ONCE / READ_ONCE
 SUBSCRIBE = {"atomic": True, "order": "acquire"}  # rcu_dereference
 
 
@@ -269,8 +270,9 @@ def _link(m, site, new: Obj, prev: Obj, nxt: Obj, publish: bool):
     nxt.fields["prev"] = Ptr(new)
     new.fields["next"] = Ptr(nxt)
     new.fields["prev"] = Ptr(prev)
-    # rcu_assign_pointer: a release store readers may see at once
-    yield from _member_access(m, site, prev, "next", True, **(PUBLISH if publish else {}))
+    # __list_add stores prev->next with WRITE_ONCE (list_empty reads it with
+    # READ_ONCE, unlocked); the RCU form with rcu_assign_pointer, a release
+    yield from _member_access(m, site, prev, "next", True, **(PUBLISH if publish else ONCE))
     prev.fields["next"] = Ptr(new)
 
 
@@ -302,7 +304,7 @@ def list_del(m, site, entry, *, init: bool = False, rcu: bool = False):
         raise CFault("list_del of an entry not on a list", e.label, site)
     yield from _member_access(m, site, nxt.obj, "prev", True)
     nxt.obj.fields["prev"] = prev
-    yield from _member_access(m, site, prev.obj, "next", True, **(PUBLISH if rcu else {}))
+    yield from _member_access(m, site, prev.obj, "next", True, **(PUBLISH if rcu else ONCE))  # WRITE_ONCE
     prev.obj.fields["next"] = nxt
     if init:
         e.fields["next"] = e.fields["prev"] = Ptr(e)
@@ -629,6 +631,11 @@ def task_work_add(m, site, tsk, cb, mode):
     info = _task_info(m, task)
     if info.get("exited"):
         return -3  # -ESRCH
+    # task_work_add publishes with a cmpxchg on task->task_works, which
+    # task_work_run takes with an xchg: what the adder did before happens
+    # before the callback runs
+    if task.shared:
+        yield Access(f"task_struct.task_works@{task.label}", True, True, "acq_rel", site)
     info["works"].append(cb)
     if mode in (2, 3):  # TWA_SIGNAL: the task is told at once
         info["notify"] = True
@@ -638,7 +645,10 @@ def task_work_add(m, site, tsk, cb, mode):
 
 
 def task_work_cancel_match(m, site, tsk, match, data):
-    info = _task_info(m, _obj(tsk, site))
+    task = _obj(tsk, site)
+    info = _task_info(m, task)
+    if task.shared:
+        yield Access(f"task_struct.task_works@{task.label}", True, True, "acq_rel", site)
     for cb in list(info["works"]):
         if (yield from m.call(match.name, [cb, data], site)):
             info["works"].remove(cb)
@@ -648,9 +658,12 @@ def task_work_cancel_match(m, site, tsk, match, data):
 
 def task_work_run(m, site):
     """The current task's queued callbacks, oldest first; returns how many ran."""
-    info = _task_info(m, m.current())
+    task = m.current()
+    info = _task_info(m, task)
     n = 0
     while info["works"]:
+        if task.shared:
+            yield Access(f"task_struct.task_works@{task.label}", True, True, "acq_rel", site)
         cb = info["works"].pop(0)
         fn = cb.obj.fields.get("func")
         if not isinstance(fn, FuncRef):
@@ -830,6 +843,31 @@ def hlist_nulls_for_each_entry_rcu(m, site, argv, types, store, body):
 # --------------------------------------------------------------- workqueue
 
 
+def INIT_DELAYED_WORK(m, site, dwork, fn):
+    _obj(dwork, site).fields["work"].fields["func"] = fn
+    return None
+    yield  # noqa
+
+
+def schedule_delayed_work(m, site, dwork, delay):
+    """A kworker runs the work's function after delay jiffies."""
+    w = _obj(dwork, site).fields["work"]
+    fn = w.fields.get("func")
+    task = new_task(m, f"kworker-{len(m.tasks)}")
+
+    def body():
+        yield Sleep(delay / 1000.0)
+        yield from m.call(fn.name, [Ptr(w)], site)
+
+    yield Spawn(_started(m, task, body(), "kworker"), "kworker")
+    return 1
+
+
+def task_work_pending(m, site, tsk):
+    return 1 if _task_info(m, _obj(tsk, site))["works"] else 0
+    yield  # noqa
+
+
 def INIT_WORK(m, site, work, fn):
     _obj(work, site).fields["func"] = fn
     return None
@@ -912,6 +950,21 @@ def pr_warn_once(m, site, *args):
     yield  # noqa
 
 
+def msecs_to_jiffies(m, site, ms):
+    return ms  # HZ = 1000
+    yield  # noqa
+
+
+def time_after(m, site, a, b):
+    return 1 if C.LONG.wrap(b - a) < 0 else 0
+    yield  # noqa
+
+
+def time_before(m, site, a, b):
+    return 1 if C.LONG.wrap(a - b) < 0 else 0
+    yield  # noqa
+
+
 def get_task_struct(m, site, t):
     return t
     yield  # noqa
@@ -959,7 +1012,8 @@ def runtime() -> Runtime:
         "test_thread_flag": test_thread_flag, "clear_notify_signal": clear_notify_signal,
         "tracehook_notify_signal": clear_notify_signal, "audit_alloc_kernel": _returns(0),
         "audit_free": _nothing, "io_wq_worker_affinity": _returns(0), "hlist_nulls_del_init_rcu": hlist_nulls_del_init_rcu,
-        "INIT_WORK": INIT_WORK, "schedule_work": schedule_work,
+        "INIT_WORK": INIT_WORK, "schedule_work": schedule_work, "INIT_DELAYED_WORK": INIT_DELAYED_WORK,
+        "schedule_delayed_work": schedule_delayed_work, "task_work_pending": task_work_pending,
         "IS_ERR": IS_ERR, "PTR_ERR": PTR_ERR, "ERR_PTR": ERR_PTR, "atomic_or": atomic_or,
         "set_mask_bits": set_mask_bits, "hash_ptr": hash_ptr, "task_rlimit": task_rlimit,
         "pr_warn_once": pr_warn_once, "get_task_struct": get_task_struct, "put_task_struct": _nothing,
@@ -974,6 +1028,7 @@ def runtime() -> Runtime:
         "snprintf": _returns(0), "set_task_comm": _nothing, "cond_resched": _nothing,
         "preempt_disable": _nothing, "preempt_enable": _nothing, "BUILD_BUG_ON": _nothing,
         "numa_node_id": _returns(0), "node_online": _returns(1), "kcalloc": kcalloc,
+        "msecs_to_jiffies": msecs_to_jiffies, "time_after": time_after, "time_before": time_before,
         "cpumask_of_node": _returns(None), "alloc_cpumask_var_node": _returns(1),
         "cpumask_of": _returns(None),
     })

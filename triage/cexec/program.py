@@ -45,15 +45,21 @@ class Program:
 
     def _read(self, prepared: str, own: bool) -> None:
         tree = parse(prepared)
-        for node in tree.root_node.children:
-            self._top(node, own)
         # integer #defines the file's constants can evaluate (first one wins,
-        # as the layout engine has it: `#if BITS_PER_LONG == 64` pairs)
+        # as the layout engine has it: `#if BITS_PER_LONG == 64` pairs);
+        # before the structs, whose array sizes use them (hash_tail[IO_WQ_NR_HASH_BUCKETS]),
+        # and again after the enums, which some of them use
         defines = {}
         for m in _DEFINE.finditer(prepared):
             if "(" in m.group(1):
                 continue
             defines.setdefault(m.group(1), m.group(2))
+        self._defines(defines)
+        for node in tree.root_node.children:
+            self._top(node, own)
+        self._defines(defines)
+
+    def _defines(self, defines: dict[str, str]) -> None:
         for name, body in defines.items():
             if name in self.consts:
                 continue

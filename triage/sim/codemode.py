@@ -1,10 +1,14 @@
 """Scenarios in code mode: io-wq's own C run on the engine through its
-entry points (io_wq_create, io_wq_enqueue, io_wq_exit_start,
-io_wq_put_and_exit), the io_uring side (submitting task, work items that
-block, io_wq_submit_work / io_wq_free_work) played by the scenario.
+entry points (io_wq_create, io_wq_enqueue, io_wq_cancel_cb,
+io_wq_max_workers, io_wq_exit_start, io_wq_put_and_exit), the io_uring
+side (the submitting task, work items that block, io_wq_submit_work /
+io_wq_free_work, the cancel match) played by the workload.
 
-First step of issue 14: the churn workload (blocking work items arriving
-in bursts, the submitter running its task work in between, then exit).
+Invariants that need no knowledge of any patch are checked while it runs
+(after every step: per acct nr_workers <= max_workers unless it was
+lowered, nr_running >= 0) and at its end (every work item run or cancelled
+exactly once, io_wq_put_and_exit returned with no worker left, no task
+left blocked, no sleep with a spinlock held).
 """
 
 from __future__ import annotations
@@ -12,25 +16,64 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from triage.cexec import kernel
+from triage.cexec import ctype as C
 from triage.cexec.errors import CFault
+from triage.errors import ScenarioError
 from triage.cexec.machine import Machine
-from triage.cexec.memory import FuncRef, Ptr
+from triage.cexec.memory import FuncRef, Obj, Ptr, make
 from triage.cexec.program import Program
 from triage.sim import iowq_c
 from triage.sim.engine import Engine, Park, RandomStrategy, Sleep
 
+IO_WQ_WORK_CANCEL, IO_WQ_WORK_HASHED, IO_WQ_WORK_UNBOUND = 1, 2, 4
+IO_WQ_HASH_SHIFT = 24
+
 
 @dataclass(frozen=True)
-class ChurnLoad:
-    """Bursts of blocking work items, a pause between bursts long enough
-    for idle workers to time out (WORKER_IDLE_TIMEOUT is 5 s)."""
+class Step:
+    """One thing the submitting task does, at a virtual time (ms)."""
 
-    bursts: int = 3
-    per_burst: int = 4
-    block_ms: float = 20.0
-    gap_ms: float = 6000.0
-    bounded: int = 4
+    at_ms: float
+    action: str  # enqueue | max_workers | cancel | exit
+    count: int = 1  # enqueue: how many work items
+    block_ms: float = 20.0  # enqueue: how long each blocks its worker
     unbound: bool = True
+    hashed: int | None = None  # enqueue: hash bucket (same bucket: serialised)
+    limits: tuple[int, int] = (0, 0)  # max_workers: bounded, unbound
+    which: str = "all"  # cancel: all | pending
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    description: str
+    bounded: int
+    steps: tuple[Step, ...]
+    create_fails: int = 0  # create_io_thread fails (-EAGAIN) this many times, once io_wq_create returned
+    horizon: float = 60.0
+    requires: tuple[str, ...] = ()  # entry points the file must have (io_wq_max_workers: 5.15 on)
+
+
+WORKLOADS = {w.name: w for w in (
+    Workload("worker-churn", "Bursts of blocking work items, pauses long enough for idle workers to time out "
+             "(WORKER_IDLE_TIMEOUT is 5 s): workers created and exited, the sleeping/running hooks, task work.",
+             4, tuple(Step(burst * 6000.0, "enqueue", 4) for burst in range(3)) + (Step(18500.0, "exit"),)),
+    Workload("exit-with-queued-work", "One bounded worker, eight long bounded work items queued, exit requested "
+             "while most still wait: each must be run or cancelled exactly once, every worker must go.",
+             1, (Step(0.0, "enqueue", 8, block_ms=200.0, unbound=False), Step(250.0, "exit"))),
+    Workload("max-workers-lowered", "Blocking work creates workers up to the cap, then io_wq_max_workers lowers "
+             "the cap at run time and more work arrives.",
+             4, (Step(0.0, "enqueue", 6, block_ms=300.0), Step(100.0, "max_workers", limits=(1, 1)),
+                 Step(150.0, "enqueue", 4, block_ms=50.0), Step(3000.0, "exit")), requires=("io_wq_max_workers",)),
+    Workload("creation-failure", "create_io_thread fails twice with -EAGAIN: the retry path through the "
+             "workqueue (io_should_retry_thread, create_worker_cont).",
+             2, (Step(0.0, "enqueue", 3, block_ms=30.0), Step(2000.0, "exit")), create_fails=2),
+    Workload("hashed-and-cancel", "Work items hashed to one bucket (serialised, the hash wait queue), then "
+             "io_wq_cancel_cb cancels what is still pending.",
+             2, (Step(0.0, "enqueue", 5, block_ms=40.0, hashed=3), Step(50.0, "cancel", which="pending"),
+                 Step(1000.0, "exit"))),
+)}
+CODE_SCENARIOS = tuple(WORKLOADS)
 
 
 @dataclass
@@ -41,8 +84,174 @@ class CodeRun:
     steps: int = 0
 
 
-# Scenarios with a code-mode workload so far (issue 14 adds the others).
-CODE_SCENARIOS = ("worker-churn",)
+def load_program(source: str, name: str = "io-wq.c") -> Program:
+    return Program(source, name, extra=[kernel.TYPES, iowq_c.header(source)])
+
+
+def _flags_of(work: Obj) -> int:
+    flags = work.fields["flags"]
+    return flags.fields["counter"] if isinstance(flags, Obj) else flags
+
+
+def _set_flags(work: Obj, value: int) -> None:
+    if isinstance(work.fields["flags"], Obj):
+        work.fields["flags"].fields["counter"] = value
+    else:
+        work.fields["flags"] = value
+
+
+def accts(obj: Obj, depth: int = 0) -> list[Obj]:
+    """The per-acct structs under an io_wq (6.x: wq->acct[]; 5.x: the
+    per-node wqe's acct[] through wq->wqes[])."""
+    out = []
+    t = obj.ctype
+    if isinstance(t, C.StructType) and t.member("nr_workers") is not None and t.member("max_workers") is not None:
+        return [obj]
+    if depth > 3:
+        return out
+    for value in obj.fields.values():
+        if isinstance(value, Obj):
+            out += accts(value, depth + 1)
+        elif isinstance(value, Ptr) and depth < 2 and isinstance(value.obj.ctype, (C.ArrayType, C.StructType)) \
+                and value.obj.label.startswith(("io_wqe", "array", "io_wq_acct")):
+            out += accts(value.obj, depth + 1)
+    return out
+
+
+def run_workload(program: Program, workload: Workload, seed: int = 0, horizon: float | None = None) -> CodeRun:
+    horizon = horizon or workload.horizon
+    ran: dict[str, int] = {}
+    cancelled: dict[str, int] = {}
+    freed: list[str] = []
+    problems: list[str] = []
+
+    def submit(m, site, work):
+        """io_wq_submit_work: a cancelled item completes at once; else the
+        request blocks (the worker sleeps in the scheduler, which calls
+        io-wq's sleeping/running hooks)."""
+        label = work.obj.label
+        if _flags_of(work.obj) & IO_WQ_WORK_CANCEL:
+            cancelled[label] = cancelled.get(label, 0) + 1
+            return None
+        task = m.current()
+        rt = m.runtime
+        if rt.sched_out in m.program.functions:
+            yield from m.call(rt.sched_out, [Ptr(task)], site)
+        yield Sleep(blocks.get(label, 0.02))
+        if rt.sched_in in m.program.functions:
+            yield from m.call(rt.sched_in, [Ptr(task)], site)
+        ran[label] = ran.get(label, 0) + 1
+        return None
+
+    def free(m, site, work):
+        freed.append(work.obj.label)
+        return None
+        yield  # noqa
+
+    def match_pending(m, site, work, data):
+        return 1
+        yield  # noqa
+
+    missing = [name for name in workload.requires if name not in program.functions]
+    if missing:
+        raise ScenarioError(workload.name, f"{program.name} has no {', '.join(missing)}: the scenario does not apply")
+    machine = Machine(program, iowq_c.runtime({"io_wq_submit_work": submit, "io_wq_free_work": free,
+                                               "io_wq_match_scenario": match_pending}))
+    engine = Engine(RandomStrategy(seed), trace=False)
+    machine.engine = engine
+    submitter = kernel.new_task(machine, "submitter")
+    blocks: dict[str, float] = {}
+    submitted: list[str] = []
+    state = {"wq": None, "lowered": False, "returned": False}
+
+    def invariant() -> list[str]:
+        wq = state["wq"]
+        if wq is None:
+            return []
+        out = []
+        for acct in accts(wq.obj):
+            nr, cap = acct.fields["nr_workers"], acct.fields["max_workers"]
+            if nr > cap and not state["lowered"]:
+                out.append(f"{acct.label}: nr_workers {nr} > max_workers {cap}")
+            running = acct.fields["nr_running"].fields["counter"]
+            if running < 0:
+                out.append(f"{acct.label}: nr_running {running} < 0")
+        return out
+
+    engine.invariant(invariant)
+
+    def body():
+        m = machine
+        data = m.heap.new(program.struct("io_wq_data"))
+        hash_ = m.heap.new(program.struct("io_wq_hash"))
+        hash_.fields["refs"].fields["refs"].fields["counter"] = 1
+        yield from kernel.INIT_LIST_HEAD(m, "setup", Ptr(hash_.fields["wait"].fields["head"]))
+        data.fields["hash"] = Ptr(hash_)
+        data.fields["task"] = Ptr(submitter)
+        data.fields["do_work"] = FuncRef("io_wq_submit_work")
+        data.fields["free_work"] = FuncRef("io_wq_free_work")
+        wq = yield from m.call("io_wq_create", [workload.bounded, Ptr(data)], "setup")
+        if isinstance(wq, kernel.ErrPtr) or wq is None:
+            raise CFault("io_wq_create failed", repr(wq), "setup")
+        state["wq"] = wq
+        m.state["create_fails"] = workload.create_fails  # worker creation fails from here on (not a 5.12 manager's)
+        for step in workload.steps:
+            while engine.now < step.at_ms / 1000.0:  # userspace until then, running task work as it comes
+                yield Park(step.at_ms / 1000.0 - engine.now, "submitter")
+                yield from kernel.task_work_run(m, "submit")
+            if step.action == "enqueue":
+                for _ in range(step.count):
+                    work = m.heap.new(program.struct("io_wq_work"))
+                    flags = (IO_WQ_WORK_UNBOUND if step.unbound else 0)
+                    if step.hashed is not None:
+                        flags |= IO_WQ_WORK_HASHED | (step.hashed << IO_WQ_HASH_SHIFT)
+                    _set_flags(work, flags)
+                    blocks[work.label] = step.block_ms / 1000.0
+                    submitted.append(work.label)
+                    yield from m.call("io_wq_enqueue", [wq, Ptr(work)], "submit")
+                    yield from kernel.task_work_run(m, "submit")
+            elif step.action == "max_workers":
+                counts = make(C.ArrayType(C.INT, 2), "submitter.new_count", False)
+                counts.fields[0], counts.fields[1] = step.limits
+                state["lowered"] = True
+                yield from m.call("io_wq_max_workers", [wq, Ptr(counts)], "submit")
+            elif step.action == "cancel":
+                yield from m.call("io_wq_cancel_cb", [wq, FuncRef("io_wq_match_scenario"), None,
+                                                      1 if step.which == "all" else 1], "submit")
+            elif step.action == "exit":
+                if "io_wq_exit_start" in program.functions:  # 5.13 on; before, put_and_exit sets the bit itself
+                    yield from m.call("io_wq_exit_start", [wq], "exit")
+                yield from m.call("io_wq_put_and_exit", [wq], "exit")
+                alive = [t.name for t in engine.tasks if t.name.startswith("iou-wrk") and t.state != "done"]
+                if alive:
+                    problems.append("io_wq_put_and_exit returned with workers alive: " + ", ".join(alive))
+                state["returned"] = True
+                state["wq"] = None  # freed: the invariants stop looking
+
+    kernel.start(machine, submitter, body(), "submitter")
+    engine.run(until=horizon)
+    created = machine.state.get("threads_created", 0)
+    alive = [t for t in engine.tasks if t.state != "done" and t.name.startswith("iou-wrk")]
+    for label in submitted:
+        n = ran.get(label, 0) + cancelled.get(label, 0)
+        if n != 1:
+            problems.append(f"work {label} {'never run nor cancelled' if n == 0 else f'run or cancelled {n} times'}")
+    if not state["returned"]:
+        problems.append("io_wq_put_and_exit never returned (hang)")
+    blocked = [t.name for t in engine.tasks if t.state not in ("done",) and t.name == "submitter"]
+    if blocked and state["returned"]:
+        problems.append("the submitter never finished")
+    run = CodeRun(steps=engine.steps, lines=set(machine.lines))
+    run.metrics = {"workers_created": created, "workers_alive_at_end": len(alive), "works_submitted": len(submitted),
+                   "works_run": sum(ran.values()), "works_cancelled": sum(cancelled.values()),
+                   "works_freed": len(freed)}
+    run.findings = ([f.message for f in engine.findings] + [f"{k} at {s}: {d}" for k, s, d in machine.findings]
+                    + problems)
+    return run
+
+
+def run_churn(program: Program, seed: int = 0, horizon: float = 60.0) -> CodeRun:
+    return run_workload(program, WORKLOADS["worker-churn"], seed, horizon)
 
 
 def coverage(program: Program, run: CodeRun, functions: list[str] | None = None) -> list[tuple[str, list, list]]:
@@ -59,84 +268,3 @@ def coverage(program: Program, run: CodeRun, functions: list[str] | None = None)
         ran = sorted(line for f, line in run.lines if f == name)
         out.append((name, ran, [line for line in compiled if (name, line) not in run.lines]))
     return out
-
-
-def load_program(source: str, name: str = "io-wq.c") -> Program:
-    return Program(source, name, extra=[kernel.TYPES, iowq_c.header(source)])
-
-
-def run_churn(program: Program, load: ChurnLoad = ChurnLoad(), seed: int = 0,
-              horizon: float = 60.0) -> CodeRun:
-    done: list[str] = []
-    freed: list[str] = []
-
-    def submit(m, site, work):
-        """io_wq_submit_work: the request blocks (the worker sleeps in the
-        scheduler, which calls io-wq's sleeping/running hooks)."""
-        task = m.current()
-        rt = m.runtime
-        if rt.sched_out in m.program.functions:
-            yield from m.call(rt.sched_out, [Ptr(task)], site)
-        yield Sleep(load.block_ms / 1000.0)
-        if rt.sched_in in m.program.functions:
-            yield from m.call(rt.sched_in, [Ptr(task)], site)
-        done.append(work.obj.label)
-        return None
-
-    def free(m, site, work):
-        freed.append(work.obj.label)
-        return None
-        yield  # noqa
-
-    machine = Machine(program, iowq_c.runtime({"io_wq_submit_work": submit, "io_wq_free_work": free}))
-    engine = Engine(RandomStrategy(seed), trace=False)
-    machine.engine = engine
-    submitter = kernel.new_task(machine, "submitter")
-    total = load.bursts * load.per_burst
-
-    def body():
-        m = machine
-        data = m.heap.new(program.struct("io_wq_data"))
-        hash_ = m.heap.new(program.struct("io_wq_hash"))
-        hash_.fields["refs"].fields["refs"].fields["counter"] = 1
-        wait = hash_.fields["wait"]
-        yield from kernel.INIT_LIST_HEAD(m, "setup", Ptr(wait.fields["head"]))
-        data.fields["hash"] = Ptr(hash_)
-        data.fields["task"] = Ptr(submitter)
-        data.fields["do_work"] = FuncRef("io_wq_submit_work")
-        data.fields["free_work"] = FuncRef("io_wq_free_work")
-        wq = yield from m.call("io_wq_create", [load.bounded, Ptr(data)], "setup")
-        if isinstance(wq, kernel.ErrPtr) or wq is None:
-            raise CFault("io_wq_create failed", repr(wq), "setup")
-        for burst in range(load.bursts):
-            for _ in range(load.per_burst):
-                work = m.heap.new(program.struct("io_wq_work"))
-                if load.unbound:
-                    flags = work.fields["flags"]
-                    if isinstance(flags, type(work)):
-                        flags.fields["counter"] = 4
-                    else:
-                        work.fields["flags"] = 4  # IO_WQ_WORK_UNBOUND
-                yield from m.call("io_wq_enqueue", [wq, Ptr(work)], "submit")
-                yield from kernel.task_work_run(m, "submit")
-            # back in userspace until the next burst, running task work as it comes
-            until = engine.now + load.gap_ms / 1000.0
-            while engine.now < until:
-                yield Park(until - engine.now, "submitter")
-                yield from kernel.task_work_run(m, "submit")
-        while len(done) < total and engine.now < horizon - 1:
-            yield Park(0.1, "submitter")
-            yield from kernel.task_work_run(m, "submit")
-        if "io_wq_exit_start" in program.functions:  # 5.13 on; before, put_and_exit sets the bit itself
-            yield from m.call("io_wq_exit_start", [wq], "exit")
-        yield from m.call("io_wq_put_and_exit", [wq], "exit")
-
-    kernel.start(machine, submitter, body(), "submitter")
-    engine.run(until=horizon)
-    created = machine.state.get("threads_created", 0)
-    alive = [t for t in engine.tasks if t.state != "done" and t.name.startswith("iou-wrk")]
-    run = CodeRun(steps=engine.steps, lines=set(machine.lines))
-    run.metrics = {"workers_created": created, "workers_alive_at_end": len(alive), "works_done": len(done),
-                   "works_freed": len(freed), "works_submitted": total}
-    run.findings = [f.message for f in engine.findings] + [f"{k} at {s}: {d}" for k, s, d in machine.findings]
-    return run

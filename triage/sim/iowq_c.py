@@ -25,6 +25,7 @@ enum {
 	IO_WQ_HASH_SHIFT	= 24,
 	IO_URING_EXIT_WAIT_MAX	= 5 * 60 * 1000,	/* io_uring.h: HZ * 60 * 5 at HZ = 1000 */
 };
+enum { IO_WQ_BOUND, IO_WQ_UNBOUND };
 enum io_wq_cancel {
 	IO_WQ_CANCEL_OK,
 	IO_WQ_CANCEL_RUNNING,
