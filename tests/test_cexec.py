@@ -316,3 +316,12 @@ def test_every_real_io_wq_c_compiles_from_5_12():
     print("\nfile                          compiled  cannot execute")
     for name, compiled, total, stops in rows:
         print(f"{name:28}  {compiled:>3}/{total:<3}  {'; '.join(stops)}")
+
+
+def test_a_loop_that_never_ends_is_stopped():
+    p = Program("int spin(void)\n{\n\tint i = 0;\n\tfor (;;)\n\t\ti++;\n\treturn i;\n}\n", "spin.c")
+    m = Machine(p)
+    m.max_statements = 10_000
+    with pytest.raises(CannotExecute, match=r"cannot execute: a run of more than 10,000 statements \(a loop that "
+                                            r"never ends\?\) at spin.c:5 in spin"):
+        run(m, "spin")

@@ -222,8 +222,16 @@ class FunctionCompiler:
         key = (self.name, node.start_point[0] + 1)
         self.p.lines.add(key)
 
+        name, line = key
+
         def covered(fr):
-            fr.m.lines.add(key)
+            m = fr.m
+            m.lines.add(key)
+            m.statements += 1
+            if m.statements > m.max_statements:
+                # a loop on locals never yields to the engine: bound it here
+                raise CannotExecute(f"a run of more than {m.max_statements:,} statements (a loop that never "
+                                    "ends?)", m.program.name, line, name)
             return (yield from run(fr))
 
         return covered

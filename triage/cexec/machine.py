@@ -18,6 +18,12 @@ from triage.cexec.memory import Heap, Obj, make
 from triage.cexec.program import Program
 
 
+# Statements one run may execute: a scenario on a real io-wq.c runs a few
+# thousand; a loop that never ends on locals alone (no shared access, so no
+# scheduling point) would otherwise hang the run.
+MAX_STATEMENTS = 2_000_000
+
+
 @dataclass
 class Runtime:
     functions: dict[str, Callable] = field(default_factory=dict)
@@ -41,6 +47,8 @@ class Machine:
         self.lines: set[tuple[str, int]] = set()
         self.state: dict[str, Any] = {}  # the runtime's own (locks held, RCU sections ...)
         self.engine = None  # the Engine the tasks run on, when they run on one
+        self.statements = 0
+        self.max_statements = MAX_STATEMENTS
         self.tasks: dict[int, Obj] = {}  # engine task id -> its task_struct
 
     def current(self) -> Obj | None:

@@ -1,0 +1,50 @@
+"""Code-mode benchmark (not part of the test suite; run by hand):
+
+    python -m tests.bench.bench_codemode [--file VERSION]
+
+1. Engine steps per second of io-wq's own C (triage/cexec) on the churn
+   workload, beside the Python model's worker-churn scenario in the same run
+   (each an engine step per shared access; the model's churn is the larger
+   workload, so steps/s is the comparable figure).
+2. The wall time of each code-mode workload on the file, with its steps
+   (target: a scenario run on a file under 5 s), loading (parse + compile
+   of every function) apart.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from tests.conftest import KERNEL_IOWQ
+from triage.sim import scenarios as S
+from triage.sim.codemode import WORKLOADS, load_program, run_workload
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--file", default="6.12-59b185fb")
+    args = parser.parse_args()
+    path = KERNEL_IOWQ / args.file / "io-wq.c"
+    source = path.read_text()
+    start = time.perf_counter()
+    program = load_program(source)
+    for name in program.functions:
+        program.function(name)
+    load = time.perf_counter() - start
+    print(f"{args.file}: parse and compile {len(program.functions)} functions: {load:.2f} s")
+    sc = S.REGISTRY["worker-churn"]
+    start = time.perf_counter()
+    model = S.run(sc.name, sc.base.with_(**sc.before), seed=1, horizon=8.0, trace=False)
+    took = time.perf_counter() - start
+    print(f"model worker-churn (8 virtual s): {model.steps} steps in {took:.2f} s = {model.steps / took:,.0f} steps/s")
+    for w in WORKLOADS.values():
+        start = time.perf_counter()
+        run = run_workload(program, w, seed=0)
+        took = time.perf_counter() - start
+        print(f"code mode {w.name:22} {run.steps:6} steps in {took:.2f} s = {run.steps / took:,.0f} steps/s "
+              f"({len(run.findings)} findings)")
+
+
+if __name__ == "__main__":
+    main()
