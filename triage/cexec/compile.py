@@ -53,6 +53,16 @@ class SizeOf(int):
         return obj
 
 
+class Item:
+    """What a runtime iterator yields for each element: the values of its
+    position arguments (`pos`, and `prv` or the node for some iterators)."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, *values: Any) -> None:
+        self.values = values
+
+
 @dataclass
 class E:
     ctype: C.CType
@@ -503,9 +513,10 @@ class FunctionCompiler:
         return run
 
     def iterator(self, node: Node, call: Node, fname: str) -> Callable:
-        """`list_for_each_entry(pos, head, member) body`: the runtime
-        walks the list; each item is stored into the first argument, whose
-        type the runtime needs to map a node back to its container."""
+        """`list_for_each_entry(pos, head, member) body`: the runtime walks
+        the list, yielding an Item per element (stored into the position
+        arguments, whose types the runtime needs to map a node back to its
+        container); break, continue, return and goto are handled here."""
         args = [a for a in call.child_by_field_name("arguments").named_children if a.type != "comment"]
         if not args:
             raise self.stop(f"iterator {fname} without arguments", call)
@@ -530,20 +541,29 @@ class FunctionCompiler:
             argv = []
             for kind, v in values:
                 argv.append(v if kind == "member" else (yield from v(fr)))
-
-            def store(i, value):
-                loc = targets[i]
-                if loc is None:
-                    raise CannotExecute(f"iterator {fname} argument {i + 1} is not a local", fr.m.program.name,
-                                        0, fr.fn)
-                yield from loc.store(fr, value)
-
-            def each():
+            walk = impl(fr.m, site, argv, types)
+            send = None
+            while True:  # the runtime's walk: engine operations passed on, each Item runs the body
+                try:
+                    op = walk.send(send)
+                except StopIteration:
+                    return None
+                send = None
+                if not isinstance(op, Item):
+                    send = yield op
+                    continue
+                for i, value in enumerate(op.values):
+                    if targets[i] is None:
+                        raise CannotExecute(f"iterator {fname} argument {i + 1} is not a local",
+                                            fr.m.program.name, int(site.rsplit(":", 1)[1]), fr.fn)
+                    yield from targets[i].store(fr, value)
                 signal = yield from body(fr)
-                return signal
-
-            signal = yield from impl(fr.m, site, argv, types, store, each)
-            return signal
+                if signal is BREAK:
+                    walk.close()
+                    return None
+                if signal is not None and signal is not CONTINUE:
+                    walk.close()
+                    return signal
 
         return run
 

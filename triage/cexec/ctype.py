@@ -100,15 +100,6 @@ class StructType(CType):
 
 
 @dataclass(frozen=True, eq=True)
-class EnumType(CType):
-    tag: str
-
-    @property
-    def name(self) -> str:  # type: ignore[override]
-        return f"enum {self.tag}"
-
-
-@dataclass(frozen=True, eq=True)
 class FunctionType(CType):
     returns: CType
     params: tuple[CType, ...] = ()

@@ -14,7 +14,7 @@ the runtime's are found like any other.
 from __future__ import annotations
 
 from triage.cexec import ctype as C
-from triage.cexec.compile import SizeOf, container_of
+from triage.cexec.compile import Item, SizeOf, container_of
 from triage.cexec.errors import CFault
 from triage.cexec.machine import Machine, Runtime
 from triage.cexec.memory import FuncRef, Obj, Ptr, make, root
@@ -327,10 +327,10 @@ def list_empty(m, site, head):
     return 1 if h.fields["next"] == Ptr(h) else 0
 
 
-def list_for_each_entry(m, site, argv, types, store, body, *, rcu: bool = False):
+def list_for_each_entry(m, site, argv, types, *, rcu: bool = False):
     """list_for_each_entry(pos, head, member): each container of the
-    list's nodes in pos, the body run for each; next read after the body
-    (the _safe form reads it before)."""
+    list's nodes; next is read after the body ran (the _safe form reads it
+    before)."""
     head, member = argv[1], argv[2]
     h = _obj(head, site)
     st = types[0].to if isinstance(types[0], C.PointerType) else None
@@ -340,23 +340,17 @@ def list_for_each_entry(m, site, argv, types, store, body, *, rcu: bool = False)
     node = h.fields["next"]
     while node is not None and node.obj is not h:
         pos = container_of(node, st, member, site)
-        yield from store(0, pos)
-        signal = yield from body()
-        if signal is not None and signal[0] == "break":
-            return None
-        if signal is not None and signal[0] != "continue":
-            return signal
+        yield Item(pos)
         cur = pos.obj.fields[member]
         yield from _member_access(m, site, cur, "next", False, **(SUBSCRIBE if rcu else {}))
         node = cur.fields["next"]
-    return None
 
 
-def list_for_each_entry_rcu(m, site, argv, types, store, body):
-    return (yield from list_for_each_entry(m, site, argv, types, store, body, rcu=True))
+def list_for_each_entry_rcu(m, site, argv, types):
+    return (yield from list_for_each_entry(m, site, argv, types, rcu=True))
 
 
-def list_for_each_entry_safe(m, site, argv, types, store, body):
+def list_for_each_entry_safe(m, site, argv, types):
     head, member = argv[2], argv[3]
     h = _obj(head, site)
     st = types[0].to if isinstance(types[0], C.PointerType) else None
@@ -365,14 +359,8 @@ def list_for_each_entry_safe(m, site, argv, types, store, body):
     while node is not None and node.obj is not h:
         pos = container_of(node, st, member, site)
         nxt = pos.obj.fields[member].fields["next"]
-        yield from store(0, pos)
-        signal = yield from body()
-        if signal is not None and signal[0] == "break":
-            return None
-        if signal is not None and signal[0] != "continue":
-            return signal
+        yield Item(pos)
         node = nxt
-    return None
 
 
 # ----------------------------------------------------------- RCU, memory
@@ -413,13 +401,9 @@ def kcalloc(m, site, n, size, *_):
     yield  # noqa
 
 
-def for_each_node(m, site, argv, types, store, body):
+def for_each_node(m, site, argv, types):
     """One NUMA node, node 0."""
-    yield from store(0, 0)
-    signal = yield from body()
-    if signal is not None and signal[0] not in ("break", "continue"):
-        return signal
-    return None
+    yield Item(0)
 
 
 def kfree(m, site, p, *_):
@@ -819,7 +803,7 @@ def hlist_nulls_first_rcu(m, site, head):
     return first
 
 
-def hlist_nulls_for_each_entry_rcu(m, site, argv, types, store, body):
+def hlist_nulls_for_each_entry_rcu(m, site, argv, types):
     """hlist_nulls_for_each_entry_rcu(pos, tmp, head, member)."""
     head, member = argv[2], argv[3]
     h = _obj(head, site)
@@ -828,16 +812,9 @@ def hlist_nulls_for_each_entry_rcu(m, site, argv, types, store, body):
     node = h.fields["first"]
     while node is not None:
         pos = container_of(node, st, member, site)
-        yield from store(0, pos)
-        yield from store(1, node)
-        signal = yield from body()
-        if signal is not None and signal[0] == "break":
-            return None
-        if signal is not None and signal[0] != "continue":
-            return signal
+        yield Item(pos, node)
         yield from _member_access(m, site, node.obj, "next", False, **SUBSCRIBE)
         node = node.obj.fields["next"]
-    return None
 
 
 # --------------------------------------------------------------- workqueue

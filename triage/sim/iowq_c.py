@@ -11,7 +11,7 @@ read off the file itself: since 6.10 `work->flags` is an atomic_t
 from __future__ import annotations
 
 from triage.cexec import kernel
-from triage.cexec.compile import container_of
+from triage.cexec.compile import Item, container_of
 from triage.cexec.errors import CFault
 from triage.cexec.machine import Runtime
 from triage.cexec.memory import Ptr
@@ -150,7 +150,7 @@ def header(source: str) -> str:
     return _COMMON.replace("struct io_wq_data {", work + "\nstruct io_wq_data {")
 
 
-def wq_list_for_each(m, site, argv, types, store, body):
+def wq_list_for_each(m, site, argv, types):
     """`wq_list_for_each(pos, prv, head)`: pos walks the list, prv the node
     before it (NULL at the first)."""
     head = argv[2]
@@ -160,17 +160,10 @@ def wq_list_for_each(m, site, argv, types, store, body):
     yield from kernel._member_access(m, site, lst, "first", False)
     pos, prev = lst.fields["first"], None
     while pos is not None:
-        yield from store(0, pos)
-        yield from store(1, prev)
-        signal = yield from body()
-        if signal is not None and signal[0] == "break":
-            return None
-        if signal is not None and signal[0] != "continue":
-            return signal
+        yield Item(pos, prev)
         prev = pos
         yield from kernel._member_access(m, site, pos.obj, "next", False)
         pos = pos.obj.fields["next"]
-    return None
 
 
 def io_run_task_work(m, site):
