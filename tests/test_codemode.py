@@ -151,3 +151,15 @@ def test_every_workload_and_the_invariants(folder, expected):
 
         with pytest.raises(ScenarioError, match="has no io_wq_max_workers: the scenario does not apply"):
             run_workload(program, WORKLOADS["max-workers-lowered"])
+
+
+def test_schedules_in_code_mode():
+    """N random schedules of a file's code: findings of all of them, each once."""
+    need_kernel_iowq()
+    path = KERNEL_IOWQ / "6.6.9-37f31413" / "io-wq.c"
+    result = run("simulate", "worker-churn", "--source", str(path), "--schedules", "3")
+    assert result.returncode == 0, result.stderr
+    assert "3 random schedules from seed 0" in result.stdout
+    races = [line for line in result.stdout.splitlines() if "data-race on io_worker.flags" in line]
+    assert races and len(races) == len(set(races))
+    assert run("simulate", "worker-churn", "--source", str(path), "--exhaustive").returncode == 2

@@ -319,7 +319,12 @@ def simulate(
     Example: triage simulate worker-churn --source linux/io_uring/io-wq.c --coverage
     """
     if source is not None:
-        _simulate_code(scenario, source, seed, before or after, horizon, show_coverage, fmt)
+        if exhaustive:
+            raise typer.BadParameter("exhaustive exploration of a file's code is not done yet: use --schedules N "
+                                     "[--pct]", param_hint="--exhaustive")
+        if pct and not schedules:
+            raise typer.BadParameter("PCT schedules need --schedules N", param_hint="--pct")
+        _simulate_code(scenario, source, seed, before or after, horizon, show_coverage, fmt, schedules, pct)
         return
     if show_coverage:
         raise typer.BadParameter("coverage is of a file's code: give --source FILE", param_hint="--coverage")
@@ -519,7 +524,7 @@ def inbox(
 
 
 def _simulate_code(scenario: str, source: str, seed: int, knobs: str, horizon: Optional[float],
-                   show_coverage: bool, fmt: "Format") -> None:
+                   show_coverage: bool, fmt: "Format", schedules: Optional[int] = None, pct: bool = False) -> None:
     from triage.analysis import read_source
     from triage.errors import ScenarioError
     from triage.report.simview import code_run_view
@@ -533,9 +538,15 @@ def _simulate_code(scenario: str, source: str, seed: int, knobs: str, horizon: O
                             + ", ".join(codemode.CODE_SCENARIOS) + ")")
     name, text = read_source(source)
     program = codemode.load_program(text, os.path.basename(name))
-    run = codemode.run_workload(program, codemode.WORKLOADS[scenario], seed=seed, horizon=horizon)
+    workload = codemode.WORKLOADS[scenario]
+    if schedules:
+        run, count = codemode.explore_workload(program, workload, schedules, seed=seed, pct=pct, horizon=horizon)
+        mode = f"{count} {'PCT' if pct else 'random'} schedules from seed {seed}"
+    else:
+        run = codemode.run_workload(program, workload, seed=seed, horizon=horizon)
+        mode = f"seed {seed}"
     cov = codemode.coverage(program, run) if show_coverage else None
-    view = code_run_view(scenario, name, seed, run, cov)
+    view = code_run_view(scenario, name, mode, run, cov)
     if fmt is Format.json:
         sys.stdout.write(json.dumps(view, indent=2) + "\n")
     else:

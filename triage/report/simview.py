@@ -63,9 +63,9 @@ def _base_name(knobs) -> str:
     return "custom"
 
 
-def code_run_view(scenario: str, source: str, seed: int, run, coverage=None) -> dict:
+def code_run_view(scenario: str, source: str, mode: str, run, coverage=None) -> dict:
     """`triage simulate SCENARIO --source FILE`: what the file's own C did."""
-    view = {"scenario": scenario, "source": source, "seed": seed, "steps": run.steps,
+    view = {"scenario": scenario, "source": source, "mode": mode, "steps": run.steps,
             "metrics": [{"name": k, "value": v} for k, v in run.metrics.items()],
             "findings": list(run.findings)}
     if coverage is not None:

@@ -13,6 +13,7 @@ left blocked, no sleep with a spinlock held).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from triage.cexec import kernel
@@ -119,7 +120,46 @@ def accts(obj: Obj, depth: int = 0) -> list[Obj]:
 
 
 def run_workload(program: Program, workload: Workload, seed: int = 0, horizon: float | None = None) -> CodeRun:
-    horizon = horizon or workload.horizon
+    """One seeded schedule of the workload on the file's code."""
+    engine = Engine(RandomStrategy(seed), trace=False)
+    finish = setup(program, workload, engine)
+    engine.run(until=horizon or workload.horizon)
+    return finish()
+
+
+def explore_workload(program: Program, workload: Workload, schedules: int, seed: int = 0, pct: bool = False,
+                     horizon: float | None = None) -> tuple[CodeRun, int]:
+    """N random (or PCT) schedules: findings of all of them (each once),
+    metrics at their worst-or-first as the seeded run gives them, coverage
+    merged. Returns the merged run and the number of schedules."""
+    runs: list[CodeRun] = []
+    finishers = []
+
+    def build(engine: Engine) -> None:
+        finishers.append(setup(program, workload, engine))
+
+    def measure(engine: Engine) -> dict:
+        runs.append(finishers[-1]())
+        return runs[-1].metrics
+
+    from triage.sim.explore import run_many
+
+    run_many(build, schedules, seed=seed, pct=pct, until=horizon or workload.horizon, measure=measure)
+    merged = CodeRun(metrics=dict(runs[0].metrics), steps=sum(r.steps for r in runs))
+    seen = set()
+    for r in runs:
+        merged.lines |= r.lines
+        for f in r.findings:
+            key = re.sub(r"#\d+", "#N", f)
+            if key not in seen:
+                seen.add(key)
+                merged.findings.append(f)
+    return merged, len(runs)
+
+
+def setup(program: Program, workload: Workload, engine: Engine):
+    """The workload's tasks and invariants on a fresh engine; returns the
+    function that reads the result once the engine has run."""
     ran: dict[str, int] = {}
     cancelled: dict[str, int] = {}
     freed: list[str] = []
@@ -157,7 +197,6 @@ def run_workload(program: Program, workload: Workload, seed: int = 0, horizon: f
         raise ScenarioError(workload.name, f"{program.name} has no {', '.join(missing)}: the scenario does not apply")
     machine = Machine(program, iowq_c.runtime({"io_wq_submit_work": submit, "io_wq_free_work": free,
                                                "io_wq_match_scenario": match_pending}))
-    engine = Engine(RandomStrategy(seed), trace=False)
     machine.engine = engine
     submitter = kernel.new_task(machine, "submitter")
     blocks: dict[str, float] = {}
@@ -229,7 +268,11 @@ def run_workload(program: Program, workload: Workload, seed: int = 0, horizon: f
                 state["wq"] = None  # freed: the invariants stop looking
 
     kernel.start(machine, submitter, body(), "submitter")
-    engine.run(until=horizon)
+    return lambda: _result(engine, machine, submitted, ran, cancelled, freed, problems, state)
+
+
+def _result(engine, machine, submitted, ran, cancelled, freed, problems, state) -> CodeRun:
+    problems = list(problems)
     created = machine.state.get("threads_created", 0)
     alive = [t for t in engine.tasks if t.state != "done" and t.name.startswith("iou-wrk")]
     for label in submitted:
