@@ -40,6 +40,8 @@ class Step:
     block_ms: float = 20.0  # enqueue: how long each blocks its worker
     unbound: bool = True
     hashed: int | None = None  # enqueue: hash bucket (same bucket: serialised)
+    links: int = 0  # enqueue: each item heads a chain of this many more (io_wq_free_work returns the next)
+    after_exit_ms: float | None = None  # enqueue: how long an item blocks when it starts after exit began
     limits: tuple[int, int] = (0, 0)  # max_workers: bounded, unbound
     which: str = "all"  # cancel: all | pending
 
@@ -53,6 +55,7 @@ class Workload:
     create_fails: int = 0  # create_io_thread fails (-EAGAIN) this many times, once io_wq_create returned
     horizon: float = 60.0
     requires: tuple[str, ...] = ()  # entry points the file must have (io_wq_max_workers: 5.15 on)
+    rlimit_nproc: int = 1024  # the task's RLIMIT_NPROC: the unbound acct's max_workers
 
 
 WORKLOADS = {w.name: w for w in (
@@ -69,6 +72,12 @@ WORKLOADS = {w.name: w for w in (
     Workload("creation-failure", "create_io_thread fails twice with -EAGAIN: the retry path through the "
              "workqueue (io_should_retry_thread, create_worker_cont).",
              2, (Step(0.0, "enqueue", 3, block_ms=30.0), Step(2000.0, "exit")), create_fails=2),
+    Workload("exit-linked-chain", "A 3-item unbound linked chain and one more unbound item on one worker; the "
+             "task exits 0.5 ms into the first item; an item that starts after the exit request and is not "
+             "cancelled takes 3000 ms (the patch author's injected delay, seed 002). Measures how long exit waits.",
+             1, (Step(0.0, "enqueue", 1, block_ms=1.0, links=2, after_exit_ms=3000.0),
+                 Step(0.0, "enqueue", 1, block_ms=1.0, after_exit_ms=3000.0), Step(0.5, "exit")), horizon=30.0,
+             rlimit_nproc=1),
     Workload("hashed-and-cancel", "Work items hashed to one bucket (serialised, the hash wait queue), then "
              "io_wq_cancel_cb cancels what is still pending.",
              2, (Step(0.0, "enqueue", 5, block_ms=40.0, hashed=3), Step(50.0, "cancel", which="pending"),
@@ -175,17 +184,21 @@ def setup(program: Program, workload: Workload, engine: Engine):
             return None
         task = m.current()
         rt = m.runtime
+        if state["exit_at"] is not None:
+            after_exit.append(label)
         if rt.sched_out in m.program.functions:
             yield from m.call(rt.sched_out, [Ptr(task)], site)
-        yield Sleep(blocks.get(label, 0.02))
+        slow = exit_blocks.get(label)
+        yield Sleep(slow if slow is not None and state["exit_at"] is not None else blocks.get(label, 0.02))
         if rt.sched_in in m.program.functions:
             yield from m.call(rt.sched_in, [Ptr(task)], site)
         ran[label] = ran.get(label, 0) + 1
         return None
 
     def free(m, site, work):
+        """io_wq_free_work: the request is done; its linked request, if any, is returned."""
         freed.append(work.obj.label)
-        return None
+        return links.get(work.obj.label)
         yield  # noqa
 
     def match_pending(m, site, work, data):
@@ -198,10 +211,14 @@ def setup(program: Program, workload: Workload, engine: Engine):
     machine = Machine(program, iowq_c.runtime({"io_wq_submit_work": submit, "io_wq_free_work": free,
                                                "io_wq_match_scenario": match_pending}))
     machine.engine = engine
+    machine.state["rlimit_nproc"] = workload.rlimit_nproc
     submitter = kernel.new_task(machine, "submitter")
     blocks: dict[str, float] = {}
+    exit_blocks: dict[str, float] = {}
+    links: dict[str, Ptr] = {}  # work -> the linked work io_wq_free_work returns
+    after_exit: list[str] = []
     submitted: list[str] = []
-    state = {"wq": None, "lowered": False, "returned": False}
+    state = {"wq": None, "lowered": False, "returned": False, "exit_at": None, "exit_wait": None}
 
     def invariant() -> list[str]:
         wq = state["wq"]
@@ -240,14 +257,21 @@ def setup(program: Program, workload: Workload, engine: Engine):
                 yield from kernel.task_work_run(m, "submit")
             if step.action == "enqueue":
                 for _ in range(step.count):
-                    work = m.heap.new(program.struct("io_wq_work"))
-                    flags = (IO_WQ_WORK_UNBOUND if step.unbound else 0)
-                    if step.hashed is not None:
-                        flags |= IO_WQ_WORK_HASHED | (step.hashed << IO_WQ_HASH_SHIFT)
-                    _set_flags(work, flags)
-                    blocks[work.label] = step.block_ms / 1000.0
-                    submitted.append(work.label)
-                    yield from m.call("io_wq_enqueue", [wq, Ptr(work)], "submit")
+                    chain = []
+                    for _ in range(1 + step.links):
+                        work = m.heap.new(program.struct("io_wq_work"))
+                        flags = (IO_WQ_WORK_UNBOUND if step.unbound else 0)
+                        if step.hashed is not None:
+                            flags |= IO_WQ_WORK_HASHED | (step.hashed << IO_WQ_HASH_SHIFT)
+                        _set_flags(work, flags)
+                        blocks[work.label] = step.block_ms / 1000.0
+                        if step.after_exit_ms is not None:
+                            exit_blocks[work.label] = step.after_exit_ms / 1000.0
+                        submitted.append(work.label)
+                        if chain:
+                            links[chain[-1].label] = Ptr(work)
+                        chain.append(work)
+                    yield from m.call("io_wq_enqueue", [wq, Ptr(chain[0])], "submit")
                     yield from kernel.task_work_run(m, "submit")
             elif step.action == "max_workers":
                 counts = make(C.ArrayType(C.INT, 2), "submitter.new_count", False)
@@ -258,9 +282,11 @@ def setup(program: Program, workload: Workload, engine: Engine):
                 yield from m.call("io_wq_cancel_cb", [wq, FuncRef("io_wq_match_scenario"), None,
                                                       1 if step.which == "all" else 1], "submit")
             elif step.action == "exit":
+                state["exit_at"] = engine.now
                 if "io_wq_exit_start" in program.functions:  # 5.13 on; before, put_and_exit sets the bit itself
                     yield from m.call("io_wq_exit_start", [wq], "exit")
                 yield from m.call("io_wq_put_and_exit", [wq], "exit")
+                state["exit_wait"] = engine.now - state["exit_at"]
                 alive = [t.name for t in engine.tasks if t.name.startswith("iou-wrk") and t.state != "done"]
                 if alive:
                     problems.append("io_wq_put_and_exit returned with workers alive: " + ", ".join(alive))
@@ -268,10 +294,10 @@ def setup(program: Program, workload: Workload, engine: Engine):
                 state["wq"] = None  # freed: the invariants stop looking
 
     kernel.start(machine, submitter, body(), "submitter")
-    return lambda: _result(engine, machine, submitted, ran, cancelled, freed, problems, state)
+    return lambda: _result(engine, machine, submitted, ran, cancelled, freed, problems, state, after_exit)
 
 
-def _result(engine, machine, submitted, ran, cancelled, freed, problems, state) -> CodeRun:
+def _result(engine, machine, submitted, ran, cancelled, freed, problems, state, after_exit) -> CodeRun:
     problems = list(problems)
     created = machine.state.get("threads_created", 0)
     alive = [t for t in engine.tasks if t.state != "done" and t.name.startswith("iou-wrk")]
@@ -287,7 +313,8 @@ def _result(engine, machine, submitted, ran, cancelled, freed, problems, state) 
     run = CodeRun(steps=engine.steps, lines=set(machine.lines))
     run.metrics = {"workers_created": created, "workers_alive_at_end": len(alive), "works_submitted": len(submitted),
                    "works_run": sum(ran.values()), "works_cancelled": sum(cancelled.values()),
-                   "works_freed": len(freed)}
+                   "works_freed": len(freed), "works_started_after_exit": len(after_exit),
+                   "exit_wait_ms": round(state["exit_wait"] * 1000, 3) if state["exit_wait"] is not None else None}
     run.findings = ([f.message for f in engine.findings] + [f"{k} at {s}: {d}" for k, s, d in machine.findings]
                     + problems)
     return run
