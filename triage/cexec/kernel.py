@@ -479,6 +479,7 @@ def start(m: Machine, task: Obj, body, name: str, parent=None):
             pass
         except CFault as fault:  # the kernel would oops: this task ends, the run goes on
             m.findings.append(("oops", fault.site, f"{fault.kind}: {fault.detail} in task {name}"))
+        m.state.setdefault("ended", []).append((name, m.engine.now))
         held = _held(m).get(task.label, [])
         if held:
             m.findings.append(("lock held at exit", name, ", ".join(held)))

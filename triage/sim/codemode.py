@@ -35,7 +35,7 @@ class Step:
     """One thing the submitting task does, at a virtual time (ms)."""
 
     at_ms: float
-    action: str  # enqueue | max_workers | cancel | exit
+    action: str  # enqueue | max_workers | cancel | close_ring | exit
     count: int = 1  # enqueue: how many work items
     block_ms: float = 20.0  # enqueue: how long each blocks its worker
     unbound: bool = True
@@ -62,6 +62,11 @@ WORKLOADS = {w.name: w for w in (
     Workload("worker-churn", "Bursts of blocking work items, pauses long enough for idle workers to time out "
              "(WORKER_IDLE_TIMEOUT is 5 s): workers created and exited, the sleeping/running hooks, task work.",
              4, tuple(Step(burst * 6000.0, "enqueue", 4) for burst in range(3)) + (Step(18500.0, "exit"),)),
+    Workload("last-worker-keepalive", "The model's scenario of that name: a task uses one ring (a bound and an "
+             "unbound item), closes it at 1 s and stays alive; where the file has io_wq_set_exit_on_idle (7.0 on) "
+             "closing the last ring sets it, as io_uring does. Measures how long workers outlive the ring.",
+             4, (Step(0.0, "enqueue", 1, block_ms=10.0, unbound=False), Step(0.0, "enqueue", 1, block_ms=10.0),
+                 Step(1000.0, "close_ring")), horizon=31.0),
     Workload("exit-with-queued-work", "One bounded worker, eight long bounded work items queued, exit requested "
              "while most still wait: each must be run or cancelled exactly once, every worker must go.",
              1, (Step(0.0, "enqueue", 8, block_ms=200.0, unbound=False), Step(250.0, "exit"))),
@@ -281,6 +286,10 @@ def setup(program: Program, workload: Workload, engine: Engine):
             elif step.action == "cancel":
                 yield from m.call("io_wq_cancel_cb", [wq, FuncRef("io_wq_match_scenario"), None,
                                                       1 if step.which == "all" else 1], "submit")
+            elif step.action == "close_ring":
+                state["closed_at"] = engine.now
+                if "io_wq_set_exit_on_idle" in program.functions:
+                    yield from m.call("io_wq_set_exit_on_idle", [wq, 1], "close")
             elif step.action == "exit":
                 state["exit_at"] = engine.now
                 if "io_wq_exit_start" in program.functions:  # 5.13 on; before, put_and_exit sets the bit itself
@@ -305,7 +314,8 @@ def _result(engine, machine, submitted, ran, cancelled, freed, problems, state, 
         n = ran.get(label, 0) + cancelled.get(label, 0)
         if n != 1:
             problems.append(f"work {label} {'never run nor cancelled' if n == 0 else f'run or cancelled {n} times'}")
-    if not state["returned"]:
+    closing = state.get("closed_at")
+    if not state["returned"] and closing is None:
         problems.append("io_wq_put_and_exit never returned (hang)")
     blocked = [t.name for t in engine.tasks if t.state not in ("done",) and t.name == "submitter"]
     if blocked and state["returned"]:
@@ -315,6 +325,10 @@ def _result(engine, machine, submitted, ran, cancelled, freed, problems, state, 
                    "works_run": sum(ran.values()), "works_cancelled": sum(cancelled.values()),
                    "works_freed": len(freed), "works_started_after_exit": len(after_exit),
                    "exit_wait_ms": round(state["exit_wait"] * 1000, 3) if state["exit_wait"] is not None else None}
+    if closing is not None:  # the ring closed, the task lives on: how long do workers outlive it?
+        ends = [t for name, t in machine.state.get("ended", []) if name.startswith("iou-wrk")]
+        run_gone = (max(ends) - closing) * 1000 if not alive and ends else None
+        run.metrics["last_worker_gone_after_close_ms"] = round(run_gone, 3) if run_gone is not None else None
     run.findings = ([f.message for f in engine.findings] + [f"{k} at {s}: {d}" for k, s, d in machine.findings]
                     + problems)
     return run
