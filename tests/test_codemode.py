@@ -84,8 +84,8 @@ def test_simulate_source_prints_metrics_findings_and_coverage():
            "io_wq_worker:634 / read to io_worker.flags@io_worker#1 by task submitter in io_wq_get_acct:168" \
            in result.stdout
     assert re.search(r"io_wq_enqueue\s+\d+/\d+", result.stdout)
-    other = run("simulate", "worker-flags", "--source", str(path))
-    assert other.returncode == 8 and "no code-mode workload yet" in other.stderr
+    other = run("simulate", "no-such-scenario", "--source", str(path))
+    assert other.returncode == 8 and "no such scenario in code mode (it runs: worker-churn, " in other.stderr
     old = run("simulate", "worker-churn", "--source", str(KERNEL_IOWQ / "5.10.13-c74ae7a9" / "io-wq.c"))
     assert old.returncode == 9
     assert old.stderr.strip() == "triage: cannot execute: no member user in struct io_wq_data at io-wq.c:1111 in " \
@@ -224,3 +224,32 @@ def test_the_model_and_the_files_own_code_agree_on_last_worker_keepalive():
     for row in rows:
         print(f"  {row[0]:28} {str(row[1]):6} {row[2]} {row[3]}")
     assert [r[0] for r in rows if r[1]] == ["7.0.0-f7c9cce6"]
+
+
+@pytest.mark.parametrize("folder, knob, model_racy, code_racy", [
+    # the model's worker-flags is 6.9-era code: the submitter reads the
+    # worker's flags while walking the free list (io_wq_get_acct(worker)).
+    # 5.12-5.14 write the flags plainly too (the knob reads "off") but no
+    # other task reads them there, so the file's own code has no race: the
+    # knob alone overstates it. From 5.15 to 6.6.9 both find it; with the
+    # bitops (6.12 on) neither does. (Full list: every file, same figures.)
+    ("5.13-dcbec418", "off", True, False),
+    ("5.15-3efe20ef", "off", True, True),
+    ("6.6.9-37f31413", "off", True, True),
+    ("6.12-59b185fb", "on", False, False),
+    ("7.0.0-f7c9cce6", "on", False, False),
+])
+def test_the_model_and_the_files_own_code_on_worker_flags(folder, knob, model_racy, code_racy):
+    need_kernel_iowq()
+    from triage.behaviour.probes import probe_flags, view_of_file
+    from triage.sim import scenarios as S
+    from triage.sim.codemode import explore_workload
+
+    source = (KERNEL_IOWQ / folder / "io-wq.c").read_text()
+    assert probe_flags(view_of_file(source)).value == knob
+    scenario = S.REGISTRY["worker-flags"]
+    model = S.run(scenario.name, scenario.base.with_(worker_flags_atomic=knob == "on"), seed=0, trace=False)
+    code, schedules = explore_workload(load_program(source), WORKLOADS["worker-flags"], 4)
+    assert (model.metrics["racy_flag_pairs"] > 0, any("io_worker.flags" in f for f in code.findings)) == \
+        (model_racy, code_racy)
+    assert schedules == 4

@@ -304,7 +304,7 @@ def simulate(
     no_cache: bool = typer.Option(False, "--no-cache", help="Run every simulation again instead of reading "
                                   "results kept on disk (see README: cache)."),
     source: Optional[str] = typer.Option(None, "--source", help="Code mode: run the scenario's workload on this "
-                                         "io-wq.c's own C (worker-churn, exit-with-queued-work, "
+                                         "io-wq.c's own C (the four model scenarios and exit-with-queued-work, "
                                          "max-workers-lowered, creation-failure, hashed-and-cancel)."),
     show_coverage: bool = typer.Option(False, "--coverage", help="Code mode: per function, the lines run and "
                                        "those never reached."),
@@ -534,7 +534,7 @@ def _simulate_code(scenario: str, source: str, seed: int, knobs: str, horizon: O
         raise typer.BadParameter("knobs are the model's; in code mode the file's C is the behaviour",
                                  param_hint="--before/--after")
     if scenario not in codemode.CODE_SCENARIOS:
-        raise ScenarioError(scenario, "no code-mode workload yet (code mode runs: "
+        raise ScenarioError(scenario, "no such scenario in code mode (it runs: "
                             + ", ".join(codemode.CODE_SCENARIOS) + ")")
     name, text = read_source(source)
     program = codemode.load_program(text, os.path.basename(name))

@@ -67,6 +67,11 @@ WORKLOADS = {w.name: w for w in (
              "closing the last ring sets it, as io_uring does. Measures how long workers outlive the ring.",
              4, (Step(0.0, "enqueue", 1, block_ms=10.0, unbound=False), Step(0.0, "enqueue", 1, block_ms=10.0),
                  Step(1000.0, "close_ring")), horizon=31.0),
+    Workload("worker-flags", "The model's scenario of that name: one bound worker runs an item and goes idle on "
+             "the free list; then the submitter queues two more, walking the free list and reading the worker's "
+             "flags while the woken worker writes them.",
+             1, (Step(0.0, "enqueue", 1, block_ms=1.0, unbound=False),
+                 Step(20.0, "enqueue", 2, block_ms=1.0, unbound=False), Step(100.0, "exit")), horizon=1.0),
     Workload("exit-with-queued-work", "One bounded worker, eight long bounded work items queued, exit requested "
              "while most still wait: each must be run or cancelled exactly once, every worker must go.",
              1, (Step(0.0, "enqueue", 8, block_ms=200.0, unbound=False), Step(250.0, "exit"))),
