@@ -50,6 +50,16 @@ def lore_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def lore_results(lore_dir) -> dict:
+    """Every lore thread analysed once per test process (no behaviour), by
+    file name: the report, thread, review and version tests read them all."""
+    from triage.analysis import analyze
+
+    files = sorted(lore_dir.glob("*.mbox"))
+    return {Path(r.source).name: r for r in analyze([str(f) for f in files], behaviour=False)}
+
+
+@pytest.fixture(scope="session")
 def public_inbox() -> Path:
     """The io-uring list's public-inbox archive (read-only, used in place)."""
     if not (PUBLIC_INBOX / "git" / "0.git" / "HEAD").exists():

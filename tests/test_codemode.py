@@ -9,10 +9,23 @@ import re
 
 import pytest
 
-from triage.sim.codemode import WORKLOADS, coverage, load_program, run_churn, run_workload
+import functools
+
+from triage.sim import codemode
+from triage.sim.codemode import WORKLOADS, coverage, run_churn, run_workload
 
 from .cli_run import run
 from .conftest import KERNEL_IOWQ, kernel_versions, need_kernel_iowq
+
+
+@functools.lru_cache(maxsize=None)
+def _load(source: str):
+    """Each file parsed and compiled once for the module (a Program keeps
+    no run's state: runs live in their Machine)."""
+    return codemode.load_program(source)
+
+
+load_program = _load
 
 
 def _version(name: str) -> tuple[int, int, int]:

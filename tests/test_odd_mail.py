@@ -187,13 +187,11 @@ def test_in_body_from_subject_and_date_win_as_git_am_has_it():
     assert str(plain.author) == "A <a@example.org>"
 
 
-def test_in_body_from_on_the_lore_archive(lore_dir):
+def test_in_body_from_on_the_lore_archive(lore_results):
     """162 messages of the archive start their body with an in-body From:
     (counted independently with Python's mailbox module: the body's first
     line matches `From: `); every one is now attributed to that person."""
-    from triage.ingest import read_path
-
-    taken = [m for path in sorted(lore_dir.glob("*.mbox")) for m in read_path(path).messages
-             if "in-body From: used, as git am does" in m.warnings]
+    taken = [a.message for r in lore_results.values() for a in r.analyses
+             if "in-body From: used, as git am does" in a.message.warnings]
     assert len(taken) == 162
     assert all(m.author is not None and m.author.email for m in taken)

@@ -456,12 +456,12 @@ def test_report_command_formats_and_errors(tmp_path):
     assert not_dir.returncode == 7 and "not a directory" in not_dir.stderr
 
 
-def test_lore_threads_render_with_every_comment_under_a_real_line(lore_dir):
+def test_lore_threads_render_with_every_comment_under_a_real_line(lore_results):
     """All 306 public threads: every message is on a page (its patch's, or
     its own), names are unique and plain, every placed comment points at a
     line of a hunk of its patch, and every page renders."""
-    files = sorted(str(p) for p in lore_dir.glob("*.mbox"))
-    results = analyze(files, behaviour=False)
+    files = sorted(lore_results)
+    results = [lore_results[name] for name in files]
     report = build_report(results)
     messages = sum(len(r.analyses) for r in results)
     assert sum(1 + len(p.thread) for p in report.patches) == messages

@@ -7,7 +7,7 @@ import csv
 
 import pytest
 
-from triage.analysis import analyze, analyze_document
+from triage.analysis import analyze_document
 from triage.ingest import read_bytes
 from triage.model import InputResult, ReviewState
 from triage.report.build import build_report
@@ -78,7 +78,7 @@ def test_a_naked_patch_is_never_a_backport():
     assert applied.assessment.reasons[-1] == 'applied by Jens Axboe <axboe@kernel.dk>: "Applied, thanks!"'
 
 
-def test_review_state_on_the_lore_archive(lore_dir, capsys):
+def test_review_state_on_the_lore_archive(lore_dir, lore_results, capsys):
     """Against the archive manifest's own `applied` column (a heuristic of
     the data set): every thread it calls applied has an applied or queued
     sentence; the 17 more we find were read by hand (e.g. "Applied for
@@ -88,7 +88,7 @@ def test_review_state_on_the_lore_archive(lore_dir, capsys):
         rows = list(csv.DictReader(handle, delimiter="\t"))
     agree = {(True, True): 0, (True, False): 0, (False, True): 0, (False, False): 0}
     for row in rows:
-        report = build_report(analyze([str(lore_dir / row["file"])], behaviour=False))
+        report = build_report([lore_results[row["file"]]])
         found = any(e.state in (ReviewState.APPLIED, ReviewState.QUEUED) for p in report.patches for e in p.review)
         agree[(row["applied"] == "yes", found)] += 1
     with capsys.disabled():
