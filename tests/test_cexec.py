@@ -325,3 +325,28 @@ def test_a_loop_that_never_ends_is_stopped():
     with pytest.raises(CannotExecute, match=r"cannot execute: a run of more than 10,000 statements \(a loop that "
                                             r"never ends\?\) at spin.c:5 in spin"):
         run(m, "spin")
+
+
+def test_sleeping_with_a_spinlock_held_is_a_finding():
+    src = """
+struct box { raw_spinlock_t lock; struct completion done; };
+
+void bad(struct box *b)
+{
+	raw_spin_lock(&b->lock);
+	init_completion(&b->done);
+	complete(&b->done);
+	wait_for_completion(&b->done);
+	raw_spin_unlock(&b->lock);
+}
+"""
+    p = Program(src, "box.c", extra=[kernel.TYPES])
+    m = Machine(p, kernel.runtime())
+    box = m.heap.new(p.structs["box"])
+    engine = Engine(RandomStrategy(0))
+    m.engine = engine
+    task = kernel.new_task(m, "t")
+    kernel.start(m, task, m.run("bad", Ptr(box)), "t")
+    engine.run()
+    line = src.split("\n").index("\twait_for_completion(&b->done);") + 1
+    assert m.findings == [("sleeps holding a spinlock", f"bad:{line}", "box#1.lock")]

@@ -541,6 +541,13 @@ def set_current_state(m, site, state):
     yield  # noqa
 
 
+def _no_spinlock_held(m: Machine, task: Obj | None, site: str) -> None:
+    """Sleeping with a spinlock held is a bug ("scheduling while atomic")."""
+    held = _held(m).get(task.label, []) if task is not None else []
+    if held:
+        m.findings.append(("sleeps holding a spinlock", site, ", ".join(held)))
+
+
 def schedule_timeout(m, site, timeout):
     """Block until woken or until timeout jiffies pass (1 jiffy = 1 ms of
     virtual time), the scheduler's hooks around it. A wake that came after
@@ -548,6 +555,7 @@ def schedule_timeout(m, site, timeout):
     pending wake), as try_to_wake_up() leaves the task TASK_RUNNING."""
     task = m.current()
     info = _task_info(m, task)
+    _no_spinlock_held(m, task, site)
     if info["state"] == 0 and not info["notify"]:
         return timeout  # TASK_RUNNING: schedule() returns at once
     rt = m.runtime
@@ -682,6 +690,7 @@ def wait_for_completion(m, site, c, timeout=None):
     """Registered as a waiter before done is checked (in the same step),
     so a complete() in between wakes it: no lost wake-up."""
     obj = _obj(c, site)
+    _no_spinlock_held(m, m.current(), site)
     while True:
         me = m.engine.current
         yield from _member_access(m, site, obj, "done", False, True)
