@@ -443,35 +443,11 @@ class FunctionCompiler:
 
     def s_while_statement(self, node: Node) -> Callable:
         cond = gen(self.condition(node.child_by_field_name("condition")))
-        body = self.statement(node.child_by_field_name("body"))
-
-        def run(fr):
-            while (yield from cond(fr)):
-                signal = yield from body(fr)
-                if signal is BREAK:
-                    break
-                if signal is not None and signal is not CONTINUE:
-                    return signal
-            return None
-
-        return run
+        return _loop(cond, self.statement(node.child_by_field_name("body")))
 
     def s_do_statement(self, node: Node) -> Callable:
         cond = gen(self.condition(node.child_by_field_name("condition")))
-        body = self.statement(node.child_by_field_name("body"))
-
-        def run(fr):
-            while True:
-                signal = yield from body(fr)
-                if signal is BREAK:
-                    break
-                if signal is not None and signal is not CONTINUE:
-                    return signal
-                if not (yield from cond(fr)):
-                    break
-            return None
-
-        return run
+        return _loop(cond, self.statement(node.child_by_field_name("body")), test_first=False)
 
     def s_for_statement(self, node: Node) -> Callable:
         init = node.child_by_field_name("initializer")
@@ -495,20 +471,12 @@ class FunctionCompiler:
         cond = gen(self.condition(cond_node)) if cond_node is not None else None
         upd_node = node.child_by_field_name("update")
         update = gen(self.expr(upd_node)) if upd_node is not None else None
-        body = self.statement(node.child_by_field_name("body"))
+        loop = _loop(cond, self.statement(node.child_by_field_name("body")), update)
         self.scopes.pop()
 
         def run(fr):
             yield from first(fr)
-            while cond is None or (yield from cond(fr)):
-                signal = yield from body(fr)
-                if signal is BREAK:
-                    break
-                if signal is not None and signal is not CONTINUE:
-                    return signal
-                if update is not None:
-                    yield from update(fr)
-            return None
+            return (yield from loop(fr))
 
         return run
 
@@ -1481,6 +1449,27 @@ def _copy(src: Obj, dest: Obj) -> None:
             _copy(v, dest.fields[k])
         else:
             dest.fields[k] = v
+
+
+def _loop(cond: Callable | None, body: Callable, update: Callable | None = None,
+          test_first: bool = True) -> Callable:
+    """while, do/while and for: the condition before each pass (do/while:
+    not before the first), the update after it (where `continue` goes)."""
+    def run(fr):
+        first = True
+        while True:
+            if cond is not None and (test_first or not first) and not (yield from cond(fr)):
+                return None
+            first = False
+            signal = yield from body(fr)
+            if signal is BREAK:
+                return None
+            if signal is not None and signal is not CONTINUE:
+                return signal
+            if update is not None:
+                yield from update(fr)
+
+    return run
 
 
 def _signal(value):
