@@ -19,7 +19,7 @@ from triage.diff import pahole
 from triage.diff.profiles import TypeInfo, load_profiles
 from triage.diff.symbols import apply_hunks, indent_kept, map_file, map_hunk
 from triage.errors import DiffError, GitError, InputError, SourceError
-from triage.ingest import read_bytes, read_path
+from triage.ingest import read_bytes, read_messages, read_path
 from triage.model import Analysis, Document, FileDiff, InputResult, LayoutDelta, Message, SymbolChange
 
 
@@ -260,8 +260,8 @@ def _read_input(path: str, repo, inbox=None) -> Document:
         if inbox is None:
             raise InputError(path, "no such file; a message-id? give --inbox PATH (a public-inbox archive) "
                                    "or set git config triage.inbox")
-        doc = read_bytes(inbox.mbox(inbox.thread(mid)), path)
-        return replace(doc, form="public-inbox thread")
+        # each message read as one of an mbox; the input is a thread of the archive
+        return replace(read_messages(inbox.messages(inbox.thread(mid)), path, "mbox"), form="public-inbox thread")
     if repo is None:
         return read_path(path)
     from triage.tree.repo import safe_rev

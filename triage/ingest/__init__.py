@@ -51,16 +51,7 @@ def read_bytes(data: bytes, source: str) -> Document:
     first = data.lstrip(b"\r\n").split(b"\n", 1)[0].rstrip(b"\r")
     if FROM_LINE.match(first):
         form = "format-patch" if is_format_patch(data.lstrip(b"\r\n")) else "mbox"
-        chunks = split_mbox(data)
-        cut = len(chunks) - MAX_MESSAGES
-        chunks = chunks[:MAX_MESSAGES]
-        pairs = [read_mail(chunk, f"{source}#{n + 1}" if len(chunks) > 1 else source, form)
-                 for n, chunk in enumerate(chunks)]
-        doc = _document(source, form, pairs)
-        if cut > 0:
-            doc = replace(doc, problems=doc.problems + (
-                f"{cut:,} messages after the first {MAX_MESSAGES:,} not read (limit per mbox)",))
-        return doc
+        return read_messages(split_mbox(data), source, form)
     if looks_like_headers(data):
         return _document(source, "mail", [read_mail(data, source)])
     text = _decode(data)
@@ -72,6 +63,20 @@ def read_bytes(data: bytes, source: str) -> Document:
     if looks_like_webtext(text) or _DIFF_ANYWHERE.search(text):
         return _document(source, "web-text", [read_webtext(text, source)])
     raise InputError(source, "not a mail, mbox, git commit or diff (no headers, no diff found)")
+
+
+def read_messages(chunks: list[bytes], source: str, form: str) -> Document:
+    """Raw messages (an mbox split, or a thread from a mail archive) as one
+    Document, at most MAX_MESSAGES of them."""
+    cut = len(chunks) - MAX_MESSAGES
+    chunks = chunks[:MAX_MESSAGES]
+    pairs = [read_mail(chunk, f"{source}#{n + 1}" if len(chunks) > 1 else source, form)
+             for n, chunk in enumerate(chunks)]
+    doc = _document(source, form, pairs)
+    if cut > 0:
+        doc = replace(doc, problems=doc.problems + (
+            f"{cut:,} messages after the first {MAX_MESSAGES:,} not read (limit per mbox)",))
+    return doc
 
 
 def _decode(data: bytes) -> str:

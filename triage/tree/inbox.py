@@ -150,14 +150,15 @@ class Archive:
                     todo.append(child)
         return sorted(out, key=lambda e: (e.time, e.message_id))
 
-    def mbox(self, entries: list[Entry]) -> bytes:
-        """The messages as one mboxrd file."""
+    def messages(self, entries: list[Entry]) -> list[bytes]:
+        """The raw messages, in the order given (ones the archive lost left out)."""
         raw = self.raw(entries)
+        return [raw[(e.epoch, e.blob)] for e in entries if (e.epoch, e.blob) in raw]
+
+    def mbox(self, entries: list[Entry]) -> bytes:
+        """The messages as one mboxrd file (`From ` lines in bodies quoted)."""
         out = []
-        for e in entries:
-            data = raw.get((e.epoch, e.blob))
-            if data is None:
-                continue
+        for data in self.messages(entries):
             body = re.sub(rb"^(>*From )", rb">\1", data.replace(b"\r\n", b"\n"), flags=re.MULTILINE)
             out.append(b"From mboxrd@z Thu Jan  1 00:00:00 1970\n" + body + (b"" if body.endswith(b"\n") else b"\n"))
         return b"\n".join(out)
