@@ -16,19 +16,16 @@ from __future__ import annotations
 import email.header
 import email.utils
 import hashlib
-import os
 import re
-import subprocess
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Iterable, Iterator
 
 from triage import diskcache
 from triage.errors import GitError, InputError
 from triage.ingest.mail import split_mbox
 from triage.patterns import MSGID
+from triage.tree.repo import cat_blobs, run_git
 
 FORMAT = 1  # bump when Entry changes
 # A thread of more than this many messages is a flame war or a mailing
@@ -187,7 +184,7 @@ class PublicInbox(Archive):
         return [e for n, epoch in enumerate(self.epochs) for e in self._epoch_index(n, epoch)]
 
     def _epoch_index(self, n: int, epoch: Path) -> list[Entry]:
-        head = _git(epoch, "rev-parse", "--verify", "-q", "HEAD", ok=(0, 1)).strip()
+        head = run_git(epoch, "rev-parse", "--verify", "-q", "HEAD", ok=(0, 1)).stdout.strip()
         if not head:
             return []  # an empty epoch
         key = diskcache.directory() / "inbox" / f"{_slug(str(epoch.resolve()))}-{head}-{FORMAT}.pickle"
@@ -266,16 +263,7 @@ def _mail_time(date: str) -> int:
     return int(when.timestamp())
 
 
-# ---------------------------------------------------------------- git
-
-
-def _git(repo: Path, *args: str, ok: tuple[int, ...] = (0,)) -> str:
-    proc = subprocess.run(["git", "--git-dir", str(repo), *args], capture_output=True, text=True, errors="replace",
-                          env={**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}, check=False)
-    if proc.returncode not in ok:
-        first = (proc.stderr.strip().splitlines() or ["git failed"])[0]
-        raise GitError(str(repo), f"git {args[0]}: {first}")
-    return proc.stdout
+# ---------------------------------------------------------------- index
 
 
 def _slug(text: str) -> str:
@@ -285,7 +273,7 @@ def _slug(text: str) -> str:
 def added_messages(epoch: Path) -> list[tuple[str, int]]:
     """(blob, time) of every message the epoch holds: blobs its commits add
     as `m`, less those a later commit removes (purged or deleted)."""
-    log = _git(epoch, "log", "--raw", "--root", "--no-abbrev", "--no-renames", "--format=%x00%at", "HEAD")
+    log = run_git(epoch, "log", "--raw", "--root", "--no-abbrev", "--no-renames", "--format=%x00%at", "HEAD").stdout
     removed: set[str] = set()
     out: list[tuple[str, int]] = []
     time = 0
@@ -305,55 +293,6 @@ def added_messages(epoch: Path) -> list[tuple[str, int]]:
         elif new not in removed:
             out.append((new, time))
     return out
-
-
-def cat_blobs(epoch: Path, blobs: Iterable[str]) -> dict[str, bytes]:
-    """Blob contents with one `git cat-file --batch`; the ids are written
-    from a thread so that neither pipe can fill and stall the other."""
-    wanted = list(dict.fromkeys(blobs))
-    proc = subprocess.Popen(["git", "--git-dir", str(epoch), "cat-file", "--batch"], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                            env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"})
-
-    def feed() -> None:
-        try:
-            for b in wanted:
-                proc.stdin.write(b.encode() + b"\n")
-        except BrokenPipeError:
-            pass
-        finally:
-            try:
-                proc.stdin.close()
-            except BrokenPipeError:
-                pass
-
-    writer = threading.Thread(target=feed, daemon=True)
-    writer.start()
-    out: dict[str, bytes] = {}
-    try:
-        for b, data in _read_batch(proc.stdout):
-            out[b] = data
-    finally:
-        writer.join()
-        proc.stdout.close()
-        code = proc.wait()
-    if code != 0:
-        raise GitError(str(epoch), f"git cat-file --batch failed (exit {code})")
-    return out
-
-
-def _read_batch(stream) -> Iterator[tuple[str, bytes]]:
-    while True:
-        header = stream.readline()
-        if not header:
-            return
-        parts = header.split()
-        if len(parts) < 3 or parts[1] != b"blob":
-            continue  # "<id> missing"
-        size = int(parts[2])
-        data = stream.read(size)
-        stream.read(1)  # the newline after the content
-        yield parts[0].decode(), data
 
 
 def build_index(n: int, epoch: Path) -> list[Entry]:

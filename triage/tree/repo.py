@@ -16,8 +16,10 @@ import os
 import re
 import subprocess
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable, Iterator
 
 import git
 
@@ -70,6 +72,73 @@ class Commit:
         return found[0] if found else None
 
 
+def git_env(extra: dict | None = None) -> dict:
+    """Never prompt, never take the index lock (the user's repositories are
+    only read)."""
+    return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", **(extra or {})}
+
+
+def run_git(git_dir: str | Path, *args: str, input: str | None = None, env: dict | None = None,
+            ok: tuple[int, ...] = (0,), subject: str | None = None) -> subprocess.CompletedProcess:
+    """One git command on a repository; an exit code not in ok is a
+    GitError naming subject (the path the user gave) and git's first line."""
+    # errors="replace": commit messages and blobs are not always UTF-8
+    proc = subprocess.run(["git", "--git-dir", str(git_dir), *args], input=input, capture_output=True,
+                          text=True, errors="replace", env=git_env(env), check=False)
+    if proc.returncode not in ok:
+        first = (proc.stderr.strip().splitlines() or ["git failed"])[0]
+        raise GitError(subject or str(git_dir), f"git {args[0]}: {first}")
+    return proc
+
+
+def cat_blobs(epoch: Path, blobs: Iterable[str]) -> dict[str, bytes]:
+    """Blob contents with one `git cat-file --batch`; the ids are written
+    from a thread so that neither pipe can fill and stall the other."""
+    wanted = list(dict.fromkeys(blobs))
+    proc = subprocess.Popen(["git", "--git-dir", str(epoch), "cat-file", "--batch"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git_env())
+
+    def feed() -> None:
+        try:
+            for b in wanted:
+                proc.stdin.write(b.encode() + b"\n")
+        except BrokenPipeError:
+            pass
+        finally:
+            try:
+                proc.stdin.close()
+            except BrokenPipeError:
+                pass
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    out: dict[str, bytes] = {}
+    try:
+        for b, data in _read_batch(proc.stdout):
+            out[b] = data
+    finally:
+        writer.join()
+        proc.stdout.close()
+        code = proc.wait()
+    if code != 0:
+        raise GitError(str(epoch), f"git cat-file --batch failed (exit {code})")
+    return out
+
+
+def _read_batch(stream) -> Iterator[tuple[str, bytes]]:
+    while True:
+        header = stream.readline()
+        if not header:
+            return
+        parts = header.split()
+        if len(parts) < 3 or parts[1] != b"blob":
+            continue  # "<id> missing"
+        size = int(parts[2])
+        data = stream.read(size)
+        stream.read(1)  # the newline after the content
+        yield parts[0].decode(), data
+
+
 class KernelRepo:
     """Read-only queries on a kernel tree. Use as a context manager."""
 
@@ -97,17 +166,11 @@ class KernelRepo:
     # ---------------------------------------------------------------- plumbing
 
     def _env(self, env: dict | None = None) -> dict:
-        return {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0", **(env or {})}
+        return git_env(env)
 
     def _git(self, *args: str, input: str | None = None, env: dict | None = None,
              ok: tuple[int, ...] = (0,)) -> subprocess.CompletedProcess:
-        # errors="replace": commit messages and blobs are not always UTF-8
-        proc = subprocess.run(["git", "--git-dir", self.git_dir, *args], input=input, capture_output=True,
-                              text=True, errors="replace", env=self._env(env), check=False)
-        if proc.returncode not in ok:
-            first = (proc.stderr.strip().splitlines() or ["git failed"])[0]
-            raise GitError(self.path, f"git {args[0]}: {first}")
-        return proc
+        return run_git(self.git_dir, *args, input=input, env=env, ok=ok, subject=self.path)
 
     def _piped(self, first: list[str], second: list[str]) -> str:
         """`git A | git B` without a shell: e.g. log -p into patch-id."""
