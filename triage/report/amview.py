@@ -13,8 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from email.header import Header
-from email.utils import format_datetime, formataddr
+from email.utils import format_datetime
 
 from triage.model import Message, PageKind, PatchReport, Report
 from triage.report import mboxrd
@@ -90,8 +89,7 @@ def patch_mail(p: PatchReport) -> str:
     m = p.analysis.message
     log, rest = split_commit_message(m.body)
     log = fold_trailers(log, [(t.key, t.value) for t in p.reply_trailers])
-    headers = [f"From: {_address(m.author.name, m.author.email)}",
-               f"Subject: {_header(m.subject.raw)}"]
+    headers = [f"From: {mboxrd.address(m.author)}", mboxrd.header_line("Subject", m.subject.raw)]
     if m.date:
         headers.append(f"Date: {_date(m.date)}")
     if m.message_id:
@@ -138,16 +136,6 @@ def fold_trailers(log: str, given: list[tuple[str, str]]) -> str:
 
 def _key(line: str) -> str:
     return " ".join(line.split()).casefold()
-
-
-def _address(name: str, email: str) -> str:
-    if name and not name.isascii():
-        return formataddr((str(Header(name, "utf-8")), email))
-    return formataddr((name, email))
-
-
-def _header(text: str) -> str:
-    return text if text.isascii() else Header(text, "utf-8").encode()
 
 
 def _date(iso: str) -> str:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import textwrap
-from email.header import Header
 
 from triage.errors import InputError
 from triage.model import Hunk, PatchReport, Person
@@ -18,7 +17,7 @@ from triage.report import mboxrd, words
 from triage.model import on_hunk
 from triage.report.build import shown_diffs
 
-WIDTH = 72
+WIDTH = mboxrd.WIDTH
 MAX_QUOTED_HUNKS = 4
 _LOCKING = re.compile(r"\b(?:spin_(?:un)?lock\w*|raw_spin_(?:un)?lock\w*|mutex_(?:un)?lock|rcu_read_(?:un)?lock|"
                       r"(?:set|clear|test)_bit|test_and_\w+_bit|atomic_\w+|smp_\w+|READ_ONCE|WRITE_ONCE|refcount_\w+)\b")
@@ -65,7 +64,7 @@ def headers(p: PatchReport, sender: Person | None) -> list[str]:
     me = sender.email.lower() if sender and sender.email else None
     out = []
     if sender is not None and sender.email:
-        out += _fold("From", [_address(sender)])
+        out += _fold("From", [mboxrd.address(sender)])
     to = [x for x in ([m.author] if m.author else []) if _mailable(x) and x.email.lower() != me]
     seen = {x.email.lower() for x in to}
     cc = []
@@ -74,12 +73,12 @@ def headers(p: PatchReport, sender: Person | None) -> list[str]:
             seen.add(x.email.lower())
             cc.append(x)
     if to:
-        out += _fold("To", [_address(x) for x in to])
+        out += _fold("To", [mboxrd.address(x) for x in to])
     if cc:
-        out += _fold("Cc", [_address(x) for x in cc])
+        out += _fold("Cc", [mboxrd.address(x) for x in cc])
     subject = m.subject.raw if m.subject else _fallback_subject(p)
     subject = re.sub(r"^(?:(?:re|aw|sv)\s*:\s*)+", "", subject, flags=re.IGNORECASE)
-    out.append(_header_line("Subject", "Re: " + subject))
+    out.append(mboxrd.header_line("Subject", "Re: " + subject))
     if m.message_id:
         out.append(f"In-Reply-To: <{m.message_id}>")
         refs = list(dict.fromkeys([r for r in m.references if r] + [m.message_id]))
@@ -96,29 +95,6 @@ def _mailable(person: Person) -> bool:
     RFC 5321's 254 characters."""
     return (bool(person.email) and not person.obfuscated and "..." not in person.email and "@" in person.email
             and len(person.email) <= 254 and not any(c.isspace() for c in person.email))
-
-
-def _address(person: Person) -> str:
-    name = person.name.replace('"', "'")
-    if not name:
-        return person.email
-    if not name.isascii():
-        name = Header(name, "utf-8").encode()
-    elif re.search(r"[(),.:;<>@\[\]\\]", name):
-        name = f'"{name}"'
-    return f"{name} <{person.email}>"
-
-
-def _header_line(key: str, value: str) -> str:
-    """A header whose value may be long or non-ASCII: RFC 2047 encoded words
-    for non-ASCII, folding at whitespace for length."""
-    lines = textwrap.wrap(f"{key}: {value}", WIDTH, subsequent_indent=" ", break_long_words=False,
-                          break_on_hyphens=False)
-    if not value.isascii() or any(len(line) > WIDTH for line in lines):
-        # encoded words can split a word that white space cannot: a subject
-        # of one 5,000-character word still folds under the limit
-        return f"{key}: " + Header(value, "utf-8", header_name=key, maxlinelen=WIDTH).encode(linesep="\n")
-    return "\n".join(lines)
 
 
 def _fold(key: str, items: list[str], sep: str = ",") -> list[str]:
