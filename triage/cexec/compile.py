@@ -522,8 +522,8 @@ class FunctionCompiler:
                     continue
                 for i, value in enumerate(op.values):
                     if targets[i] is None:
-                        raise CannotExecute(f"iterator {fname} argument {i + 1} is not a local",
-                                            fr.m.program.name, int(site.rsplit(":", 1)[1]), fr.fn)
+                        raise CannotExecute.at(f"iterator {fname} argument {i + 1} is not a local",
+                                               fr.m.program.name, site)
                     yield from targets[i].store(fr, value)
                 signal = yield from body(fr)
                 if signal is BREAK:

@@ -21,6 +21,14 @@ class CannotExecute(TriageError):
     def __str__(self) -> str:
         return f"cannot execute: {self.construct} at {self.file}:{self.line} in {self.function}"
 
+    @classmethod
+    def at(cls, construct: str, file: str, site: str) -> "CannotExecute":
+        """From a run-time site, `function:line` (or a scenario's own name)."""
+        function, _, line = site.rpartition(":")
+        if not function or not line.isdigit():
+            return cls(construct, file, 0, site)
+        return cls(construct, file, int(line), function)
+
 
 class CFault(Exception):
     """The C did something a kernel would oops on (NULL dereference, a

@@ -18,7 +18,7 @@ from triage.cexec.compile import Item, SizeOf, container_of
 from triage.cexec.errors import CFault
 from triage.cexec.machine import Machine, Runtime
 from triage.cexec.memory import FuncRef, Obj, Ptr, make, root
-from triage.sim.engine import Access, Lock, Park, Sleep, Spawn, Unlock, Wake
+from triage.sim.engine import Access, Lock, Park, Sleep, Unlock, Wake
 
 # The kernel's types as the runtime models them (members the runtime and
 # worker-pool code read; the rest of a task_struct is of no concern), and
@@ -846,8 +846,9 @@ def schedule_delayed_work(m, site, dwork, delay):
         yield Sleep(delay / 1000.0)
         yield from m.call(fn.name, [Ptr(w)], site)
 
-    yield Spawn(_started(m, task, body(), "kworker"), "kworker")
+    start(m, task, body(), "kworker", parent=m.engine.current)
     return 1
+    yield  # noqa
 
 
 def task_work_pending(m, site, tsk):
@@ -870,23 +871,9 @@ def schedule_work(m, site, work):
     def body():
         yield from m.call(fn.name, [Ptr(w)], site)
 
-    yield Spawn(_started(m, task, body(), "kworker"), "kworker")
+    start(m, task, body(), "kworker", parent=m.engine.current)
     return 1
-
-
-def _started(m, task, body, name):
-    """A task spawned with Spawn learns its task_struct on its first step."""
-    def run():
-        m.tasks[m.engine.current.tid] = task
-        _task_info(m, task)["engine"] = m.engine.current
-        try:
-            yield from body
-        except TaskExit:
-            pass
-        except CFault as fault:
-            m.findings.append(("oops", fault.site, f"{fault.kind}: {fault.detail} in task {name}"))
-
-    return run()
+    yield  # noqa
 
 
 # ------------------------------------------------------------------- misc

@@ -65,8 +65,7 @@ class Machine:
             return (yield from self.program.function(name)(self, *args))
         fn = self.runtime.functions.get(name)
         if fn is None:
-            raise CannotExecute(f"call to {name} (not in the file, not in the runtime)", self.program.name,
-                                int(site.rsplit(":", 1)[1]) if ":" in site else 0, site.rsplit(":", 1)[0])
+            raise CannotExecute.at(f"call to {name} (not in the file, not in the runtime)", self.program.name, site)
         return (yield from fn(self, site, *args))
 
     def run(self, name: str, *args):
@@ -76,15 +75,13 @@ class Machine:
     def iterator(self, name: str, site: str) -> Callable:
         fn = self.runtime.iterators.get(name)
         if fn is None:
-            raise CannotExecute(f"iterator {name} (not in the runtime)", self.program.name,
-                                int(site.rsplit(":", 1)[1]), site.rsplit(":", 1)[0])
+            raise CannotExecute.at(f"iterator {name} (not in the runtime)", self.program.name, site)
         return fn
 
     def runtime_value(self, name: str, site: str) -> Any:
         fn = self.runtime.values.get(name)
         if fn is None:
-            raise CannotExecute(f"name {name} (not in the file, not in the runtime)", self.program.name,
-                                int(site.rsplit(":", 1)[1]), site.rsplit(":", 1)[0])
+            raise CannotExecute.at(f"name {name} (not in the file, not in the runtime)", self.program.name, site)
         return fn(self)
 
     def global_obj(self, name: str) -> Obj:
