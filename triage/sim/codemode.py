@@ -120,22 +120,30 @@ def _set_flags(work: Obj, value: int) -> None:
         work.fields["flags"] = value
 
 
-def accts(obj: Obj, depth: int = 0) -> list[Obj]:
-    """The per-acct structs under an io_wq (6.x: wq->acct[]; 5.x: the
-    per-node wqe's acct[] through wq->wqes[])."""
-    out = []
-    t = obj.ctype
-    if isinstance(t, C.StructType) and t.member("nr_workers") is not None and t.member("max_workers") is not None:
-        return [obj]
-    if depth > 3:
-        return out
-    for value in obj.fields.values():
-        if isinstance(value, Obj):
-            out += accts(value, depth + 1)
-        elif isinstance(value, Ptr) and depth < 2 and isinstance(value.obj.ctype, (C.ArrayType, C.StructType)) \
-                and value.obj.label.startswith(("io_wqe", "array", "io_wq_acct")):
-            out += accts(value.obj, depth + 1)
-    return out
+def accts(wq: Obj) -> list[Obj]:
+    """The per-acct structs of an io_wq, found by their members
+    (nr_workers and max_workers) through its embedded objects and the
+    pointers it holds: 6.x wq->acct[], 5.x the per-node wqe's acct[]
+    through wq->wqes[]. Looked for once, right after io_wq_create: they
+    live as long as the wq."""
+    out, seen, todo = [], set(), [(wq, 0)]
+    while todo:
+        obj, depth = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        t = obj.ctype
+        if isinstance(t, C.StructType) and t.member("nr_workers") is not None and t.member("max_workers") is not None:
+            out.append(obj)
+            continue
+        if depth == 4:  # wq -> wqes[] -> wqe -> acct[] -> acct is the deepest (5.x)
+            continue
+        for value in obj.fields.values():
+            if isinstance(value, Obj):
+                todo.append((value, depth + 1))
+            elif isinstance(value, Ptr):
+                todo.append((value.obj, depth + 1))
+    return sorted(out, key=lambda o: o.label)
 
 
 def run_workload(program: Program, workload: Workload, seed: int = 0, horizon: float | None = None) -> CodeRun:
@@ -231,11 +239,10 @@ def setup(program: Program, workload: Workload, engine: Engine):
     state = {"wq": None, "lowered": False, "returned": False, "exit_at": None, "exit_wait": None}
 
     def invariant() -> list[str]:
-        wq = state["wq"]
-        if wq is None:
+        if state["wq"] is None:
             return []
         out = []
-        for acct in accts(wq.obj):
+        for acct in state["accts"]:
             nr, cap = acct.fields["nr_workers"], acct.fields["max_workers"]
             if nr > cap and not state["lowered"]:
                 out.append(f"{acct.label}: nr_workers {nr} > max_workers {cap}")
@@ -259,7 +266,7 @@ def setup(program: Program, workload: Workload, engine: Engine):
         wq = yield from m.call("io_wq_create", [workload.bounded, Ptr(data)], "setup")
         if isinstance(wq, kernel.ErrPtr) or wq is None:
             raise CFault("io_wq_create failed", repr(wq), "setup")
-        state["wq"] = wq
+        state["wq"], state["accts"] = wq, accts(wq.obj)
         m.state["create_fails"] = workload.create_fails  # worker creation fails from here on (not a 5.12 manager's)
         for step in workload.steps:
             while engine.now < step.at_ms / 1000.0:  # userspace until then, running task work as it comes
