@@ -32,7 +32,6 @@ from triage.cexec import ctype as C
 from triage.cexec.errors import CannotExecute, CFault
 from triage.cexec.memory import FuncRef, Obj, Ptr, make
 from triage.cexec.program import Program, text
-from triage.sim.engine import Access
 
 BREAK = ("break",)
 # Kernel macros whose arguments (by position) name a struct member, not a value.
@@ -95,19 +94,8 @@ def gen(e: E) -> Callable:
     return g
 
 
-def member_var(obj: Obj, key: Any) -> str:
-    """`io_worker.flags@io_worker#3`: what a race finding names."""
-    t = obj.ctype
-    tag = t.tag if isinstance(t, C.StructType) else "array"
-    return f"{tag}.{key}@{obj.label}"
-
-
 def access(fr: Frame, obj: Obj, key: Any, write: bool, site: str, atomic: bool = False, order: str = "relaxed"):
-    """The scheduling point before a member of obj is read or written."""
-    if obj.freed:
-        fr.m.use_after_free(obj, key, site)
-    if obj.shared:
-        yield Access(member_var(obj, key), write, atomic, order, site)
+    return fr.m.access(obj, key, write, site, atomic, order)
 
 
 def size_of(t: C.CType) -> int:

@@ -18,7 +18,7 @@ from triage.cexec.compile import Item, SizeOf, container_of
 from triage.cexec.errors import CFault
 from triage.cexec.machine import Machine, Runtime
 from triage.cexec.memory import FuncRef, Obj, Ptr, make, root
-from triage.sim.engine import Access, Lock, Park, Sleep, Unlock, Wake
+from triage.sim.engine import Lock, Park, Sleep, Unlock, Wake
 
 # The kernel's types as the runtime models them (members the runtime and
 # worker-pool code read; the rest of a task_struct is of no concern), and
@@ -85,10 +85,7 @@ def _field(p, site: str) -> tuple[Obj, str]:
 def _rmw(m: Machine, site: str, p, update, ordered: bool = True):
     """An atomic read-modify-write of one word: one scheduling point."""
     obj, key = _field(p, site)
-    if obj.freed:
-        m.use_after_free(obj, key, site)
-    if obj.shared:
-        yield Access(f"{_tag(obj)}.{key}@{obj.label}", True, True, "acq_rel" if ordered else "relaxed", site)
+    yield from m.access(obj, key, True, site, True, "acq_rel" if ordered else "relaxed")
     old = obj.fields[key]
     obj.fields[key] = update(old)
     return old
@@ -96,16 +93,8 @@ def _rmw(m: Machine, site: str, p, update, ordered: bool = True):
 
 def _read(m: Machine, site: str, p, atomic: bool = True):
     obj, key = _field(p, site)
-    if obj.freed:
-        m.use_after_free(obj, key, site)
-    if obj.shared:
-        yield Access(f"{_tag(obj)}.{key}@{obj.label}", False, atomic, "relaxed", site)
+    yield from m.access(obj, key, False, site, atomic)
     return obj.fields[key]
-
-
-def _tag(obj: Obj) -> str:
-    t = obj.ctype
-    return t.tag if isinstance(t, C.StructType) else "word"
 
 
 def _i32(v: int) -> int:
@@ -228,11 +217,9 @@ def _plain_bitop(change):
     """__set_bit and friends: not atomic, a plain read and write."""
     def op(m, site, nr, addr):
         obj, key = _field(addr, site)
-        if obj.shared:
-            yield Access(f"{_tag(obj)}.{key}@{obj.label}", False, False, "relaxed", site)
+        yield from m.access(obj, key, False, site)
         old = obj.fields[key]
-        if obj.shared:
-            yield Access(f"{_tag(obj)}.{key}@{obj.label}", True, False, "relaxed", site)
+        yield from m.access(obj, key, True, site)
         obj.fields[key] = C.ULONG.wrap(change(old, 1 << nr))
         return None
 
@@ -242,16 +229,9 @@ def _plain_bitop(change):
 # ------------------------------------------------------------------ lists
 
 
-def _member_access(m, site, obj: Obj, key: str, write: bool, atomic: bool = False, order: str = "relaxed"):
-    """RCU publishes with a release store (rcu_assign_pointer) and readers
-    load with rcu_dereference, ordered after it: what the writer did before
-    publishing happens before what the reader does through the pointer."""
-    if obj.freed:
-        m.use_after_free(obj, key, site)
-    if obj.shared:
-        yield Access(f"{_tag(obj)}.{key}@{obj.label}", write, atomic, order, site)
-
-
+# RCU publishes with a release store (rcu_assign_pointer) and readers load
+# with rcu_dereference, ordered after it: what the writer did before
+# publishing happens before what the reader does through the pointer.
 PUBLISH = {"atomic": True, "order": "release"}  # rcu_assign_pointer
 ONCE = {"atomic": True, "order": "relaxed"}  # WRITE_ONCE / READ_ONCE
 SUBSCRIBE = {"atomic": True, "order": "acquire"}  # rcu_dereference
@@ -259,40 +239,40 @@ SUBSCRIBE = {"atomic": True, "order": "acquire"}  # rcu_dereference
 
 def INIT_LIST_HEAD(m, site, head):
     h = _obj(head, site)
-    yield from _member_access(m, site, h, "next", True, True)
+    yield from m.access(h, "next", True, site, True)
     h.fields["next"] = Ptr(h)
     h.fields["prev"] = Ptr(h)
     return None
 
 
 def _link(m, site, new: Obj, prev: Obj, nxt: Obj, publish: bool):
-    yield from _member_access(m, site, nxt, "prev", True)
+    yield from m.access(nxt, "prev", True, site)
     nxt.fields["prev"] = Ptr(new)
     new.fields["next"] = Ptr(nxt)
     new.fields["prev"] = Ptr(prev)
     # __list_add stores prev->next with WRITE_ONCE (list_empty reads it with
     # READ_ONCE, unlocked); the RCU form with rcu_assign_pointer, a release
-    yield from _member_access(m, site, prev, "next", True, **(PUBLISH if publish else ONCE))
+    yield from m.access(prev, "next", True, site, **(PUBLISH if publish else ONCE))
     prev.fields["next"] = Ptr(new)
 
 
 def list_add(m, site, new, head):
     h = _obj(head, site)
-    yield from _member_access(m, site, h, "next", False)
+    yield from m.access(h, "next", False, site)
     yield from _link(m, site, _obj(new, site), h, h.fields["next"].obj, False)
     return None
 
 
 def list_add_tail(m, site, new, head):
     h = _obj(head, site)
-    yield from _member_access(m, site, h, "prev", False)
+    yield from m.access(h, "prev", False, site)
     yield from _link(m, site, _obj(new, site), h.fields["prev"].obj, h, False)
     return None
 
 
 def list_add_tail_rcu(m, site, new, head):
     h = _obj(head, site)
-    yield from _member_access(m, site, h, "prev", False)
+    yield from m.access(h, "prev", False, site)
     yield from _link(m, site, _obj(new, site), h.fields["prev"].obj, h, True)
     return None
 
@@ -302,9 +282,9 @@ def list_del(m, site, entry, *, init: bool = False, rcu: bool = False):
     prev, nxt = e.fields["prev"], e.fields["next"]
     if prev is None or nxt is None:
         raise CFault("list_del of an entry not on a list", e.label, site)
-    yield from _member_access(m, site, nxt.obj, "prev", True)
+    yield from m.access(nxt.obj, "prev", True, site)
     nxt.obj.fields["prev"] = prev
-    yield from _member_access(m, site, prev.obj, "next", True, **(PUBLISH if rcu else ONCE))  # WRITE_ONCE
+    yield from m.access(prev.obj, "next", True, site, **(PUBLISH if rcu else ONCE))  # WRITE_ONCE
     prev.obj.fields["next"] = nxt
     if init:
         e.fields["next"] = e.fields["prev"] = Ptr(e)
@@ -323,7 +303,7 @@ def list_del_rcu(m, site, entry):
 
 def list_empty(m, site, head):
     h = _obj(head, site)
-    yield from _member_access(m, site, h, "next", False, True)  # READ_ONCE
+    yield from m.access(h, "next", False, site, True)  # READ_ONCE
     return 1 if h.fields["next"] == Ptr(h) else 0
 
 
@@ -336,13 +316,13 @@ def list_for_each_entry(m, site, argv, types, *, rcu: bool = False):
     st = types[0].to if isinstance(types[0], C.PointerType) else None
     if not isinstance(st, C.StructType):
         raise CFault("iterator position of unknown type", str(types[0]), site)
-    yield from _member_access(m, site, h, "next", False, **(SUBSCRIBE if rcu else {}))
+    yield from m.access(h, "next", False, site, **(SUBSCRIBE if rcu else {}))
     node = h.fields["next"]
     while node is not None and node.obj is not h:
         pos = container_of(node, st, member, site)
         yield Item(pos)
         cur = pos.obj.fields[member]
-        yield from _member_access(m, site, cur, "next", False, **(SUBSCRIBE if rcu else {}))
+        yield from m.access(cur, "next", False, site, **(SUBSCRIBE if rcu else {}))
         node = cur.fields["next"]
 
 
@@ -354,7 +334,7 @@ def list_for_each_entry_safe(m, site, argv, types):
     head, member = argv[2], argv[3]
     h = _obj(head, site)
     st = types[0].to if isinstance(types[0], C.PointerType) else None
-    yield from _member_access(m, site, h, "next", False)
+    yield from m.access(h, "next", False, site)
     node = h.fields["next"]
     while node is not None and node.obj is not h:
         pos = container_of(node, st, member, site)
@@ -627,8 +607,7 @@ def task_work_add(m, site, tsk, cb, mode):
     # task_work_add publishes with a cmpxchg on task->task_works, which
     # task_work_run takes with an xchg: what the adder did before happens
     # before the callback runs
-    if task.shared:
-        yield Access(f"task_struct.task_works@{task.label}", True, True, "acq_rel", site)
+    yield from m.access(task, "task_works", True, site, True, "acq_rel")
     info["works"].append(cb)
     if mode in (2, 3):  # TWA_SIGNAL: the task is told at once
         info["notify"] = True
@@ -640,8 +619,7 @@ def task_work_add(m, site, tsk, cb, mode):
 def task_work_cancel_match(m, site, tsk, match, data):
     task = _obj(tsk, site)
     info = _task_info(m, task)
-    if task.shared:
-        yield Access(f"task_struct.task_works@{task.label}", True, True, "acq_rel", site)
+    yield from m.access(task, "task_works", True, site, True, "acq_rel")
     for cb in list(info["works"]):
         if (yield from m.call(match.name, [cb, data], site)):
             info["works"].remove(cb)
@@ -655,8 +633,7 @@ def task_work_run(m, site):
     info = _task_info(m, task)
     n = 0
     while info["works"]:
-        if task.shared:
-            yield Access(f"task_struct.task_works@{task.label}", True, True, "acq_rel", site)
+        yield from m.access(task, "task_works", True, site, True, "acq_rel")
         cb = info["works"].pop(0)
         fn = cb.obj.fields.get("func")
         if not isinstance(fn, FuncRef):
@@ -679,7 +656,7 @@ def init_completion(m, site, c):
 
 def complete(m, site, c):
     obj = _obj(c, site)
-    yield from _member_access(m, site, obj, "done", True, True)
+    yield from m.access(obj, "done", True, site, True)
     obj.fields["done"] += 1
     for waiter in m.state.setdefault("waiters", {}).pop(obj.label, []):
         yield Wake(waiter, site)
@@ -693,7 +670,7 @@ def wait_for_completion(m, site, c, timeout=None):
     _no_spinlock_held(m, m.current(), site)
     while True:
         me = m.engine.current
-        yield from _member_access(m, site, obj, "done", False, True)
+        yield from m.access(obj, "done", False, site, True)
         if obj.fields["done"]:
             obj.fields["done"] -= 1
             return 1
@@ -751,7 +728,7 @@ def hlist_nulls_add_head_rcu(m, site, node, head):
     n.fields["pprev"] = Ptr(h, "first")
     if first is not None:
         first.obj.fields["pprev"] = Ptr(n, "next")
-    yield from _member_access(m, site, h, "first", True, **PUBLISH)
+    yield from m.access(h, "first", True, site, **PUBLISH)
     h.fields["first"] = Ptr(n)
     return None
 
@@ -762,7 +739,7 @@ def hlist_nulls_del_rcu(m, site, node, init: bool = False):
     if pprev is None:
         return None  # not hashed
     nxt = n.fields["next"]
-    yield from _member_access(m, site, pprev.obj, pprev.key, True, **PUBLISH)
+    yield from m.access(pprev.obj, pprev.key, True, site, **PUBLISH)
     pprev.obj.fields[pprev.key] = nxt
     if nxt is not None:
         nxt.obj.fields["pprev"] = pprev
@@ -790,7 +767,7 @@ def set_notify_signal(m, site, tsk):
 
 def hlist_nulls_empty(m, site, head):
     h = _obj(head, site)
-    yield from _member_access(m, site, h, "first", False, True)
+    yield from m.access(h, "first", False, site, True)
     return 1 if h.fields["first"] is None else 0
 
 
@@ -808,7 +785,7 @@ def clear_notify_signal(m, site, *args):
 
 def hlist_nulls_first_rcu(m, site, head):
     h = _obj(head, site)
-    yield from _member_access(m, site, h, "first", False, **SUBSCRIBE)
+    yield from m.access(h, "first", False, site, **SUBSCRIBE)
     first = h.fields["first"]
     return first
 
@@ -818,12 +795,12 @@ def hlist_nulls_for_each_entry_rcu(m, site, argv, types):
     head, member = argv[2], argv[3]
     h = _obj(head, site)
     st = types[0].to if isinstance(types[0], C.PointerType) else None
-    yield from _member_access(m, site, h, "first", False, **SUBSCRIBE)
+    yield from m.access(h, "first", False, site, **SUBSCRIBE)
     node = h.fields["first"]
     while node is not None:
         pos = container_of(node, st, member, site)
         yield Item(pos, node)
-        yield from _member_access(m, site, node.obj, "next", False, **SUBSCRIBE)
+        yield from m.access(node.obj, "next", False, site, **SUBSCRIBE)
         node = node.obj.fields["next"]
 
 

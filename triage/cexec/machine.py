@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from triage.cexec.errors import CannotExecute
+from triage.cexec.ctype import StructType
 from triage.cexec.memory import Heap, Obj, make
+from triage.sim.engine import Access
 from triage.cexec.program import Program
 
 
@@ -22,6 +24,13 @@ from triage.cexec.program import Program
 # thousand; a loop that never ends on locals alone (no shared access, so no
 # scheduling point) would otherwise hang the run.
 MAX_STATEMENTS = 2_000_000
+
+
+def member_var(obj: Obj, key: Any) -> str:
+    """`io_worker.flags@io_worker#3`: what a race finding names."""
+    t = obj.ctype
+    tag = t.tag if isinstance(t, StructType) else "array"
+    return f"{tag}.{key}@{obj.label}"
 
 
 @dataclass
@@ -93,6 +102,18 @@ class Machine:
                 obj.fields["v"] = 0
             self.globals[name] = obj
         return obj
+
+    # ----------------------------------------------------------- memory
+
+    def access(self, obj: Obj, key: Any, write: bool, site: str, atomic: bool = False, order: str = "relaxed"):
+        """The scheduling point before a member of obj is read or written
+        (by the file's code or the runtime's): an engine Access named
+        `struct.member@object`, none for an object on a task's stack; a
+        freed object is a use-after-free finding."""
+        if obj.freed:
+            self.use_after_free(obj, key, site)
+        if obj.shared:
+            yield Access(member_var(obj, key), write, atomic, order, site)
 
     # --------------------------------------------------------- findings
 

@@ -157,12 +157,12 @@ def wq_list_for_each(m, site, argv, types):
     if head is None:
         raise CFault("NULL pointer dereference", "wq_list_for_each", site)
     lst = head.obj
-    yield from kernel._member_access(m, site, lst, "first", False)
+    yield from m.access(lst, "first", False, site)
     pos, prev = lst.fields["first"], None
     while pos is not None:
         yield Item(pos, prev)
         prev = pos
-        yield from kernel._member_access(m, site, pos.obj, "next", False)
+        yield from m.access(pos.obj, "next", False, site)
         pos = pos.obj.fields["next"]
 
 
