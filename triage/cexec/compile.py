@@ -35,7 +35,7 @@ from triage.cexec.program import Program, text
 
 BREAK = ("break",)
 # Kernel macros whose arguments (by position) name a struct member, not a value.
-MEMBER_ARGS = {"kfree_rcu": (1,), "call_rcu": ()}
+MEMBER_ARGS = {"kfree_rcu": (1,)}
 CONTINUE = ("continue",)
 
 
@@ -157,11 +157,9 @@ class FunctionCompiler:
             slot = self.declare(pname, ptype)
             slots.append((slot, ptype, self.lookup(pname)[2]))
         run = self.statement(body)
-        nslots = lambda: self.nslots  # noqa: E731 - read after compiling
         ret_type = self.p.returns.get(self.name, C.INT)
         fname = self.name
-        total = self.nslots
-        del nslots
+        total = self.nslots  # every slot the body declared, known once it is compiled
 
         def call(m, *args):
             fr = Frame(total, m, fname)
@@ -946,8 +944,6 @@ class FunctionCompiler:
         ops = {"==": lambda a, b: a == b, "!=": lambda a, b: a != b, "<": lambda a, b: a < b,
                ">": lambda a, b: a > b, "<=": lambda a, b: a <= b, ">=": lambda a, b: a >= b}
         f = ops[op]
-        if op in ("==", "!="):
-            return lambda a, b: 1 if f(*conv(_nullish(a), _nullish(b))) else 0
         return lambda a, b: 1 if f(*conv(a, b)) else 0
 
     def _combine(self, t: C.CType, left: E, right: E, f: Callable) -> E:
@@ -1393,10 +1389,6 @@ def _ptr_add(p: Any, n: int, site: str) -> Any:
         raise CFault("pointer out of bounds", f"{arr.label}[{j}]", site)
     value = arr.fields[j]
     return Ptr(value) if isinstance(value, Obj) else Ptr(arr, j)
-
-
-def _nullish(v: Any) -> Any:
-    return v
 
 
 def container_of(p: Any, st: C.StructType, member: str, site: str) -> Ptr:
