@@ -696,9 +696,9 @@ class FunctionCompiler:
                 return holder.fields["v"]
 
             return E(t, read_global, False)
-        if name.startswith("__struct_") or name.startswith("__union_"):
-            tag = name.split("_", 3)[3]
-            return E(self.p.struct(tag), lambda fr: None, True)
+        st = self.tagged(name)
+        if st is not None:
+            return E(st, lambda fr: None, True)
         # a name the runtime knows (a kernel global such as jiffies, or a constant such as HZ)
         site = self.site(node)
 
@@ -1059,6 +1059,14 @@ class FunctionCompiler:
 
         return E(ret, indirect, False)
 
+    def tagged(self, name: str) -> C.StructType | None:
+        """`__struct_io_worker` (source.py's name for a type given to a
+        macro) -> the struct."""
+        for prefix in ("__struct_", "__union_"):
+            if name.startswith(prefix):
+                return self.p.struct(name[len(prefix):])
+        return None
+
     def _bare_name(self, node: Node, call: str = "", index: int = -1) -> bool:
         """A macro argument that names a member (`kfree_rcu(worker, rcu)`)."""
         return node.type == "identifier" and index in MEMBER_ARGS.get(call, ())
@@ -1162,9 +1170,9 @@ class FunctionCompiler:
         ptr = gen(self.expr(args[0]))
         t_node = args[1]
         tname = text(t_node)
-        if not (tname.startswith("__struct_") or tname.startswith("__union_")):
+        st = self.tagged(tname)
+        if st is None:
             raise self.stop(f"container_of with type {tname}", node)
-        st = self.p.struct(tname.split("_", 3)[3])
         member = text(args[2])
         site = self.site(node)
 
@@ -1179,12 +1187,7 @@ class FunctionCompiler:
     def m_container_of(self, node, args):
         return self._container(node, args, False)
 
-    def m_list_entry(self, node, args):
-        return self._container(node, args, False)
-
-    m_hlist_entry = m_list_entry
-    m_hlist_nulls_entry = m_list_entry
-    m_wq_list_entry = m_list_entry
+    m_list_entry = m_hlist_entry = m_hlist_nulls_entry = m_wq_list_entry = m_container_of
 
     def m_hlist_entry_safe(self, node, args):
         return self._container(node, args, True)
@@ -1208,11 +1211,7 @@ class FunctionCompiler:
 
     def m_kzalloc_obj(self, node, args):
         """kzalloc_obj(T) (7.0): a zeroed T."""
-        tname = text(args[0])
-        if tname.startswith("__struct_"):
-            st = self.p.struct(tname.split("_", 3)[3])
-        else:
-            st = self.expr(args[0]).ctype  # kzalloc_obj(*worker)
+        st = self.tagged(text(args[0])) or self.expr(args[0]).ctype  # kzalloc_obj(struct T) or (*worker)
         size = SizeOf(size_of(st), st)
         site = self.site(node)
 
