@@ -164,12 +164,7 @@ class FunctionCompiler:
         def call(m, *args):
             fr = Frame(total, m, fname)
             for (slot, t, boxed), value in zip(slots, args):
-                value = convert(value, t)
-                if boxed:
-                    box = Obj(t, f"{fname}.arg", False)
-                    box.fields["v"] = value
-                    value = box
-                fr.v[slot] = value
+                _set_local(fr, slot, t, value, boxed, f"{fname}.arg")
             signal = yield from run(fr)
             if isinstance(signal, tuple) and signal[0] == "return":
                 return signal[1]
@@ -314,12 +309,7 @@ class FunctionCompiler:
                     fr.v[slot] = obj
                     continue
                 value = (yield from init(fr)) if init is not None else 0
-                value = convert(value, t)
-                if boxed:
-                    box = Obj(t, f"{fname}.{name}", False)
-                    box.fields["v"] = value
-                    value = box
-                fr.v[slot] = value
+                _set_local(fr, slot, t, value, boxed, f"{fname}.{name}")
             return None
 
         return run
@@ -1428,6 +1418,17 @@ def _copy(src: Obj, dest: Obj) -> None:
             _copy(v, dest.fields[k])
         else:
             dest.fields[k] = v
+
+
+def _set_local(fr: Frame, slot: int, t: C.CType, value: Any, boxed: bool, label: str) -> None:
+    """A parameter or local takes its first value; one whose address the
+    function takes lives in a box (an object of the stack) so `&x` can point at it."""
+    value = convert(value, t)
+    if boxed:
+        box = Obj(t, label, False)
+        box.fields["v"] = value
+        value = box
+    fr.v[slot] = value
 
 
 def _loop(cond: Callable | None, body: Callable, update: Callable | None = None,
