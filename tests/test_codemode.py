@@ -130,14 +130,26 @@ def test_coverage_of_the_churn_workload_on_6_12():
     # cap, and the exiting workers then take nr_workers below zero (an unsigned wrap); fixed before
     # 5.14 by "io-wq: fix bug of creating io-wokers unconditionally" (Hao Xu, 2021-08-08, in
     # ../shared/lore-io-wq/2021-08-08_bug-fix-for-nr-workers.mbox)
-    ("5.14-rc5-b6f49b7c", {"worker-churn": set(), "exit-with-queued-work": {"nr_workers", "unsigned wrap"},
+    # (and at rest 8 workers exist where nr_workers says 1).
+    ("5.14-rc5-b6f49b7c", {"worker-churn": set(), "exit-with-queued-work": {"nr_workers", "unsigned wrap", "at rest"},
                            "creation-failure": set(), "hashed-and-cancel": set()}),
+    # 5.12 and 5.13 WARN on unbound work without unbound workers, which userspace can set up (RLIMIT_NPROC
+    # 0): "io_uring: fix false WARN_ONCE" (Pavel Begunkov, 2021-06-17, syzbot; in 5.13.4 by AUTOSEL,
+    # ../shared/lore-io-wq/2021-06-17_another-round-of-5-14-optimisations.mbox) made it a pr_warn_once
+    ("5.13-dcbec418", {"no-unbound-workers": {"WARN_ON at io_wqe_wake_worker:244: WARN_ON_ONCE hit"}}),
     ("5.14-6b7b8aed", {"worker-churn": set(), "exit-with-queued-work": set(), "creation-failure": set(),
-                       "hashed-and-cancel": set()}),
+                       "hashed-and-cancel": set(), "no-unbound-workers": set()}),
     ("6.6.9-37f31413", {"worker-churn": {"worker->flags"}, "exit-with-queued-work": {"worker->flags"},
                         "max-workers-lowered": {"worker->flags"}, "creation-failure": set(),
                         "hashed-and-cancel": {"worker->flags"}}),
-    ("6.18.2-873db247", {name: set() for name in WORKLOADS}),
+    # from 5.15.3 to linux-next, a worker that exits with its own create request still queued on a
+    # stopped task cancels it through io_worker_cancel_cb, which takes nr_workers down although
+    # create_worker_cb (which would have raised it) never ran: the idle-timeout path already took the
+    # exiting worker off, so nr_workers ends one short of the workers that exist. Since "io-wq: remove
+    # worker to owner tw dependency" (Pavel Begunkov, 2021-10-29, in ../shared/lore-io-wq) put that
+    # cancel in io_worker_exit; no later version in ../shared/kernel-io-wq changes it.
+    ("6.18.2-873db247", {name: ({"at rest"} if name == "create-request-outlives-worker" else set())
+                         for name in WORKLOADS}),
 ])
 def test_every_workload_and_the_invariants(folder, expected):
     need_kernel_iowq()
@@ -150,6 +162,8 @@ def test_every_workload_and_the_invariants(folder, expected):
                 found.add("worker->flags")
             elif re.search(r"nr_workers \d+ > max_workers", f):
                 found.add("nr_workers")
+            elif re.search(r"nr_workers \d+ at rest, \d+ worker\(s\) exist", f):
+                found.add("at rest")
             elif f.startswith("unsigned wrap"):
                 found.add("unsigned wrap")
             else:

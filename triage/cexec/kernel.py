@@ -60,6 +60,9 @@ extern unsigned long jiffies;
 """
 
 
+PF_IO_WORKER = 0x00000010  # the value TYPES gives it
+
+
 def _obj(p, site: str) -> Obj:
     if p is None:
         raise CFault("NULL pointer dereference", "in the kernel runtime", site)
@@ -477,10 +480,13 @@ def create_io_thread(m, site, fn, arg, node):
     fail = m.state.get("create_fails", 0)
     if fail:
         m.state["create_fails"] = fail - 1
-        return ErrPtr(-11)  # -EAGAIN: the scenario asked for a failure
+        # the scenario asked for a failure: -EAGAIN (copy_process hit
+        # RLIMIT_NPROC; io-wq retries) unless it named another errno
+        return ErrPtr(m.state.get("create_errno", -11))
     m.state["threads_created"] = m.state.get("threads_created", 0) + 1
     n = m.state["threads_created"]
     task = new_task(m, f"iou-wrk-{n}")
+    task.fields["flags"] |= PF_IO_WORKER  # create_io_thread: CLONE_IO thread, PF_IO_WORKER set by copy_process
 
     def body():
         yield Park(None, site)  # until wake_up_new_task
@@ -488,6 +494,7 @@ def create_io_thread(m, site, fn, arg, node):
 
     parent = m.engine.current
     _task_info(m, task)["pending_start"] = (body(), f"iou-wrk-{n}", parent)
+    _task_info(m, task)["arg"] = arg  # what the thread was created for (its io_worker)
     return Ptr(task)
     yield  # noqa
 
@@ -528,6 +535,30 @@ def _no_spinlock_held(m: Machine, task: Obj | None, site: str) -> None:
         m.findings.append(("sleeps holding a spinlock", site, ", ".join(held)))
 
 
+def block(m, site, op, where: str):
+    """The current task blocks on op (a Park or Sleep): for an io worker
+    (PF_IO_WORKER) the scheduler calls the runtime's hooks around it, as
+    sched_submit_work() / sched_update_worker() call io-wq's
+    io_wq_worker_sleeping() / io_wq_worker_running() around every sleep
+    of such a task, whatever it waits for. `where` is what the task is
+    blocked in, kept while it is (invariants that need a quiet pool read
+    it). Returns what the engine resumes it with."""
+    task = m.current()
+    info = _task_info(m, task)
+    rt = m.runtime
+    worker = task is not None and task.fields.get("flags", 0) & PF_IO_WORKER
+    if worker and rt.sched_out and rt.sched_out in m.program.functions:
+        yield from m.call(rt.sched_out, [Ptr(task)], site)
+    info["blocked_in"] = where
+    try:
+        resumed = yield op
+    finally:
+        info["blocked_in"] = None
+    if worker and rt.sched_in and rt.sched_in in m.program.functions:
+        yield from m.call(rt.sched_in, [Ptr(task)], site)
+    return resumed
+
+
 def schedule_timeout(m, site, timeout):
     """Block until woken or until timeout jiffies pass (1 jiffy = 1 ms of
     virtual time), the scheduler's hooks around it. A wake that came after
@@ -538,14 +569,10 @@ def schedule_timeout(m, site, timeout):
     _no_spinlock_held(m, task, site)
     if info["state"] == 0 and not info["notify"]:
         return timeout  # TASK_RUNNING: schedule() returns at once
-    rt = m.runtime
-    if rt.sched_out and rt.sched_out in m.program.functions:
-        yield from m.call(rt.sched_out, [Ptr(task)], site)
     start_time = m.engine.now
-    woken = yield Park(None if timeout is None or timeout >= 1 << 60 else timeout / 1000.0, site)
+    woken = yield from block(m, site, Park(None if timeout is None or timeout >= 1 << 60 else timeout / 1000.0,
+                                            site), "schedule_timeout")
     info["state"] = 0
-    if rt.sched_in and rt.sched_in in m.program.functions:
-        yield from m.call(rt.sched_in, [Ptr(task)], site)
     if not woken:
         return 0
     left = timeout - int((m.engine.now - start_time) * 1000)
@@ -675,7 +702,8 @@ def wait_for_completion(m, site, c, timeout=None):
             obj.fields["done"] -= 1
             return 1
         m.state.setdefault("waiters", {}).setdefault(obj.label, []).append(me)
-        woken = yield Park(None if timeout is None else timeout / 1000.0, site)
+        woken = yield from block(m, site, Park(None if timeout is None else timeout / 1000.0, site),
+                                 "wait_for_completion")
         if timeout is not None and not woken:
             return 0
 

@@ -81,6 +81,27 @@ class Machine:
         """A generator running the file's function name: an engine task body."""
         return self.program.function(name)(self, *args)
 
+    def evaluate(self, name: str, args: list):
+        """The file's function name run to its end at once, outside the
+        engine: a question an invariant asks the file's own code (which
+        acct does this worker count in?). It may read and write memory,
+        nothing else (a lock, a sleep, a wake is refused); the lines it
+        runs, what it finds and its statements are not the run's."""
+        lines, findings, statements = set(self.lines), len(self.findings), self.statements
+        gen = self.call(name, args, "invariant")
+        try:
+            while True:
+                op = next(gen)
+                if not isinstance(op, Access):
+                    raise CannotExecute.at(f"{type(op).__name__} while evaluating {name} for an invariant",
+                                           self.program.name, "invariant")
+        except StopIteration as stop:
+            return stop.value
+        finally:
+            gen.close()
+            self.lines, self.statements = lines, statements
+            del self.findings[findings:]
+
     def iterator(self, name: str, site: str) -> Callable:
         fn = self.runtime.iterators.get(name)
         if fn is None:

@@ -24,7 +24,7 @@ from triage.cexec.machine import Machine
 from triage.cexec.memory import FuncRef, Obj, Ptr, make
 from triage.cexec.program import Program
 from triage.sim import iowq_c
-from triage.sim.engine import Engine, Park, RandomStrategy, Sleep
+from triage.sim.engine import Engine, Park, RandomStrategy, Sleep, Wake
 
 IO_WQ_WORK_CANCEL, IO_WQ_WORK_HASHED, IO_WQ_WORK_UNBOUND = 1, 2, 4
 IO_WQ_HASH_SHIFT = 24
@@ -35,15 +35,23 @@ class Step:
     """One thing the submitting task does, at a virtual time (ms)."""
 
     at_ms: float
-    action: str  # enqueue | max_workers | cancel | close_ring | exit
-    count: int = 1  # enqueue: how many work items
-    block_ms: float = 20.0  # enqueue: how long each blocks its worker
+    action: str  # enqueue | max_workers | cancel | close_ring | fail_creation | stop | kill | exit
+    count: int = 1  # enqueue: how many work items; fail_creation: how many create_io_thread calls fail
+    block_ms: float = 20.0  # enqueue: how long each blocks its worker; stop: how long the submitter is stopped
+    cpu_ms: float = 0.0  # enqueue: how long each computes (its worker running) before it blocks
     unbound: bool = True
     hashed: int | None = None  # enqueue: hash bucket (same bucket: serialised)
     links: int = 0  # enqueue: each item heads a chain of this many more (io_wq_free_work returns the next)
     after_exit_ms: float | None = None  # enqueue: how long an item blocks when it starts after exit began
+    cancelled: bool = False  # enqueue: io_uring marked the item IO_WQ_WORK_CANCEL before queueing it
+    # enqueue: running the item queues task work on its worker, as an fput()
+    # from an io worker does (not a kthread: the final __fput() is task
+    # work); the task work then blocks its worker this many ms (0: not at all)
+    task_work: float | None = None
     limits: tuple[int, int] = (0, 0)  # max_workers: bounded, unbound
-    which: str = "all"  # cancel: all | pending
+    target: int | None = None  # cancel: the item (index into those submitted so far); None: every item
+    cancel_all: bool = True  # cancel: io_wq_cancel_cb's cancel_all
+    errno: int = 12  # fail_creation: what create_io_thread returns (-ENOMEM: not retried; -EAGAIN is)
 
 
 @dataclass(frozen=True)
@@ -90,8 +98,42 @@ WORKLOADS = {w.name: w for w in (
              rlimit_nproc=1),
     Workload("hashed-and-cancel", "Work items hashed to one bucket (serialised, the hash wait queue), then "
              "io_wq_cancel_cb cancels what is still pending.",
-             2, (Step(0.0, "enqueue", 5, block_ms=40.0, hashed=3), Step(50.0, "cancel", which="pending"),
+             2, (Step(0.0, "enqueue", 5, block_ms=40.0, hashed=3, links=1), Step(50.0, "cancel"),
                  Step(1000.0, "exit"))),
+    Workload("cancel-paths", "One bounded worker, four items of 100 ms: io_wq_cancel_cb for a pending item (not "
+             "the first on the list), for the running one, for a pending one with cancel_all, for one already "
+             "done; then an item io_uring marked cancelled before queueing it.",
+             1, (Step(0.0, "enqueue", 4, block_ms=100.0, unbound=False),
+                 Step(10.0, "cancel", target=-1, cancel_all=False), Step(20.0, "cancel", target=0, cancel_all=False),
+                 Step(30.0, "cancel", target=1), Step(300.0, "cancel", target=0),
+                 Step(310.0, "enqueue", 1, unbound=False, cancelled=True), Step(1000.0, "exit"))),
+    Workload("creation-fails-hard", "create_io_thread fails with -ENOMEM (not retried): once while the acct's "
+             "only worker is blocked (the item waits for it), once for the bounded acct's first worker (its "
+             "pending work is cancelled).",
+             2, (Step(0.0, "enqueue", 1, block_ms=500.0), Step(10.0, "fail_creation"),
+                 Step(20.0, "enqueue", 1, block_ms=50.0), Step(30.0, "fail_creation"),
+                 Step(40.0, "enqueue", 1, block_ms=10.0, unbound=False), Step(1000.0, "exit"))),
+    Workload("create-request-outlives-worker", "Two bounded workers, one busy for 6 s; the other blocks in an "
+             "item while one more waits, so it asks the submitting task (task work) for a worker; the task is "
+             "stopped (SIGSTOP) for 8 s, runs no task work, and the worker runs the waiting item itself, idles "
+             "out and exits with its request still queued.",
+             2, (Step(0.0, "enqueue", 1, block_ms=20.0, unbound=False),
+                 Step(5.0, "enqueue", 1, block_ms=6000.0, unbound=False),
+                 Step(100.0, "enqueue", 1, cpu_ms=5.0, block_ms=50.0, unbound=False),
+                 Step(100.0, "enqueue", 1, block_ms=50.0, unbound=False), Step(100.0, "stop", block_ms=8000.0),
+                 Step(9000.0, "exit")), horizon=20.0),
+    Workload("exit-after-enqueue", "An idle worker sits in task work that blocks (an item of its closed a "
+             "file: the last fput flushes it for 100 ms) when two unbound items arrive and exit is requested: "
+             "back in its loop it finds the exit bit and runs what is queued with cancellation on.",
+             1, (Step(0.0, "enqueue", 1, block_ms=10.0, task_work=100.0), Step(50.0, "enqueue", 2, block_ms=10.0),
+                 Step(50.0, "exit"))),
+    Workload("killed", "The process gets SIGKILL while its workers idle (an item of theirs queued task work on "
+             "its worker, as an fput does): the fatal signal ends each worker, then the task exits.",
+             2, (Step(0.0, "enqueue", 2, block_ms=10.0, unbound=False, task_work=0.0), Step(100.0, "kill"),
+                 Step(200.0, "exit"))),
+    Workload("no-unbound-workers", "Unbound work on a ring whose task has RLIMIT_NPROC 0 (no unbound workers "
+             "allowed): io-wq warns once; the item waits until exit cancels it.",
+             1, (Step(0.0, "enqueue", 1), Step(100.0, "exit")), rlimit_nproc=0),
 )}
 CODE_SCENARIOS = tuple(WORKLOADS)
 
@@ -101,6 +143,7 @@ class CodeRun:
     metrics: dict[str, float] = field(default_factory=dict)
     findings: list[str] = field(default_factory=list)
     lines: set = field(default_factory=set)  # (function, line) of every statement run
+    notes: list[str] = field(default_factory=list)  # what the kernel printed that is no bug (pr_warn_once)
     steps: int = 0
 
 
@@ -176,12 +219,20 @@ def explore_workload(program: Program, workload: Workload, schedules: int, seed:
     seen = set()
     for r in runs:
         merged.lines |= r.lines
+        merged.notes += [n for n in r.notes if n not in merged.notes]
         for f in r.findings:
             key = re.sub(r"#\d+", "#N", f)
             if key not in seen:
                 seen.add(key)
                 merged.findings.append(f)
     return merged, len(runs)
+
+
+def _counter(value) -> int:
+    """The integer inside an atomic_t / refcount_t (or a plain int)."""
+    while isinstance(value, Obj):
+        value = value.fields.get("counter", value.fields.get("refs"))
+    return value
 
 
 def setup(program: Program, workload: Workload, engine: Engine):
@@ -191,6 +242,7 @@ def setup(program: Program, workload: Workload, engine: Engine):
     cancelled: dict[str, int] = {}
     freed: list[str] = []
     problems: list[str] = []
+    task_work_ran: list[str] = []
 
     def submit(m, site, work):
         """io_wq_submit_work: a cancelled item completes at once; else the
@@ -200,17 +252,19 @@ def setup(program: Program, workload: Workload, engine: Engine):
         if _flags_of(work.obj) & IO_WQ_WORK_CANCEL:
             cancelled[label] = cancelled.get(label, 0) + 1
             return None
-        task = m.current()
-        rt = m.runtime
         if state["exit_at"] is not None:
             after_exit.append(label)
-        if rt.sched_out in m.program.functions:
-            yield from m.call(rt.sched_out, [Ptr(task)], site)
         slow = exit_blocks.get(label)
-        yield Sleep(slow if slow is not None and state["exit_at"] is not None else blocks.get(label, 0.02))
-        if rt.sched_in in m.program.functions:
-            yield from m.call(rt.sched_in, [Ptr(task)], site)
+        if label in computes:  # on the CPU: no scheduler hook, the worker counts as running
+            yield Sleep(computes[label])
+        yield from kernel.block(m, site, Sleep(slow if slow is not None and state["exit_at"] is not None
+                                               else blocks.get(label, 0.02)), "work")
         ran[label] = ran.get(label, 0) + 1
+        if label in queues_task_work:  # as fput() from an io worker: task work on the worker itself
+            cb = m.heap.new(program.struct("callback_head"))
+            cb.fields["func"] = FuncRef("io_wq_scenario_task_work")
+            task_work_blocks[cb.label] = queues_task_work[label]
+            yield from m.call("task_work_add", [Ptr(m.current()), Ptr(cb), 1], site)  # TWA_RESUME
         return None
 
     def free(m, site, work):
@@ -219,24 +273,75 @@ def setup(program: Program, workload: Workload, engine: Engine):
         return links.get(work.obj.label)
         yield  # noqa
 
-    def match_pending(m, site, work, data):
-        return 1
+    def match(m, site, work, data):
+        """The cancel callback: data is the item asked for, NULL for every item."""
+        return 1 if data is None or (isinstance(work, Ptr) and work.obj is data.obj) else 0
         yield  # noqa
+
+    def task_work_done(m, site, cb):
+        task_work_ran.append(m.current().label)
+        if task_work_blocks.get(cb.obj.label):  # e.g. the last fput of a file flushing it: the task sleeps
+            yield from kernel.block(m, site, Sleep(task_work_blocks[cb.obj.label]), "task work")
+        return None
 
     missing = [name for name in workload.requires if name not in program.functions]
     if missing:
         raise ScenarioError(workload.name, f"{program.name} has no {', '.join(missing)}: the scenario does not apply")
     machine = Machine(program, iowq_c.runtime({"io_wq_submit_work": submit, "io_wq_free_work": free,
-                                               "io_wq_match_scenario": match_pending}))
+                                               "io_wq_match_scenario": match,
+                                               "io_wq_scenario_task_work": task_work_done}))
     machine.engine = engine
     machine.state["rlimit_nproc"] = workload.rlimit_nproc
     submitter = kernel.new_task(machine, "submitter")
     blocks: dict[str, float] = {}
     exit_blocks: dict[str, float] = {}
     links: dict[str, Ptr] = {}  # work -> the linked work io_wq_free_work returns
+    queues_task_work: dict[str, float] = {}  # work -> how long the task work it queues blocks (s)
+    task_work_blocks: dict[str, float] = {}  # callback_head -> the same
+    computes: dict[str, float] = {}  # work -> how long it runs on the CPU before blocking (s)
     after_exit: list[str] = []
     submitted: list[str] = []
-    state = {"wq": None, "lowered": False, "returned": False, "exit_at": None, "exit_wait": None}
+    items: list[Obj] = []
+    state = {"wq": None, "lowered": False, "returned": False, "exit_at": None, "exit_wait": None, "quiet": False}
+    getter = next((f for f in ("io_wq_get_acct", "io_wqe_get_acct") if f in program.functions), None)
+
+    def quiet_pool() -> list[str]:
+        """Checked where the pool is at rest (the submitter between two
+        steps, every worker blocked idle or in a work item, no creation
+        in flight): per acct, nr_workers equals the workers that exist
+        for it (the file's own io_wq_get_acct says which acct a worker
+        counts in), and nr_running is 0 (every worker is asleep, and the
+        scheduler hook took each one off it)."""
+        m = machine
+        infos = m.state.get("task_info", {})
+        workers = []
+        for t in engine.tasks:
+            if t.state == "done" or t.name == "submitter":
+                continue
+            info = kernel._task_info(m, m.tasks[t.tid])
+            arg = info.get("arg")
+            if not (isinstance(arg, Ptr) and getattr(arg.obj.ctype, "tag", None) == "io_worker"):
+                if info.get("blocked_in") is None:  # 5.12's manager thread, a workqueue item: running
+                    return []
+                continue
+            if info.get("blocked_in") not in ("schedule_timeout", "work"):
+                return []  # a worker in the middle of something
+            workers.append(arg)
+        if kernel._task_info(m, submitter)["works"] or any("pending_start" in i for i in infos.values()):
+            return []  # a worker is being created
+        live: dict[int, int] = {}
+        for worker in workers:
+            acct = m.evaluate(getter, [worker])
+            if isinstance(acct, Ptr):
+                live[id(acct.obj)] = live.get(id(acct.obj), 0) + 1
+        out = []
+        for acct in state["accts"]:
+            nr, running = acct.fields["nr_workers"], _counter(acct.fields["nr_running"])
+            if nr != live.get(id(acct), 0):
+                out.append(f"{acct.label}: nr_workers {nr} at rest, {live.get(id(acct), 0)} worker(s) exist for it")
+            if running != 0:
+                out.append(f"{acct.label}: nr_running {running} at rest, every worker asleep")
+        return out
 
     def invariant() -> list[str]:
         if state["wq"] is None:
@@ -246,9 +351,12 @@ def setup(program: Program, workload: Workload, engine: Engine):
             nr, cap = acct.fields["nr_workers"], acct.fields["max_workers"]
             if nr > cap and not state["lowered"]:
                 out.append(f"{acct.label}: nr_workers {nr} > max_workers {cap}")
-            running = acct.fields["nr_running"].fields["counter"]
+            running = _counter(acct.fields["nr_running"])
             if running < 0:
                 out.append(f"{acct.label}: nr_running {running} < 0")
+        if state["quiet"]:
+            state["quiet"] = False
+            out += quiet_pool()
         return out
 
     engine.invariant(invariant)
@@ -272,19 +380,28 @@ def setup(program: Program, workload: Workload, engine: Engine):
             while engine.now < step.at_ms / 1000.0:  # userspace until then, running task work as it comes
                 yield Park(step.at_ms / 1000.0 - engine.now, "submitter")
                 yield from kernel.task_work_run(m, "submit")
+            # the invariant looks at the pool at rest after this step
+            state["quiet"] = getter is not None and not state.get("killed")
+            yield from m.access(submitter, "pid", False, "submit")  # that step (a read of the submitter's own)
             if step.action == "enqueue":
                 for _ in range(step.count):
                     chain = []
                     for _ in range(1 + step.links):
                         work = m.heap.new(program.struct("io_wq_work"))
                         flags = (IO_WQ_WORK_UNBOUND if step.unbound else 0)
+                        flags |= IO_WQ_WORK_CANCEL if step.cancelled else 0
                         if step.hashed is not None:
                             flags |= IO_WQ_WORK_HASHED | (step.hashed << IO_WQ_HASH_SHIFT)
                         _set_flags(work, flags)
                         blocks[work.label] = step.block_ms / 1000.0
                         if step.after_exit_ms is not None:
                             exit_blocks[work.label] = step.after_exit_ms / 1000.0
+                        if step.task_work is not None:
+                            queues_task_work[work.label] = step.task_work / 1000.0
+                        if step.cpu_ms:
+                            computes[work.label] = step.cpu_ms / 1000.0
                         submitted.append(work.label)
+                        items.append(work)
                         if chain:
                             links[chain[-1].label] = Ptr(work)
                         chain.append(work)
@@ -296,8 +413,27 @@ def setup(program: Program, workload: Workload, engine: Engine):
                 state["lowered"] = True
                 yield from m.call("io_wq_max_workers", [wq, Ptr(counts)], "submit")
             elif step.action == "cancel":
-                yield from m.call("io_wq_cancel_cb", [wq, FuncRef("io_wq_match_scenario"), None,
-                                                      1 if step.which == "all" else 1], "submit")
+                target = None if step.target is None else Ptr(items[step.target])
+                result = yield from m.call("io_wq_cancel_cb", [wq, FuncRef("io_wq_match_scenario"), target,
+                                                               1 if step.cancel_all else 0], "submit")
+                state.setdefault("cancel_results", []).append(result)
+            elif step.action == "fail_creation":
+                m.state["create_fails"] = step.count
+                m.state["create_errno"] = -step.errno
+            elif step.action == "stop":  # SIGSTOP..SIGCONT: a stopped task runs no task work, and
+                # TWA_SIGNAL's wake (TASK_INTERRUPTIBLE only) does not end TASK_STOPPED
+                until = engine.now + step.block_ms / 1000.0
+                while engine.now < until:
+                    yield Park(until - engine.now, "submitter stopped")
+            elif step.action == "kill":  # SIGKILL: every thread of the process, io workers too, gets it
+                # the pool is torn down from here, never at rest again: 5.15 on, a worker a fatal signal
+                # ends leaves nr_workers as it was (only the idle-timeout path takes it down), harmless
+                # as the ring goes with the process
+                state["killed"] = True
+                for info in list(m.state.get("task_info", {}).values()):
+                    if "arg" in info and info["engine"] is not None and info["engine"].state != "done":
+                        info["fatal"] = True
+                        yield Wake(info["engine"], "kill")  # signal_wake_up: an interruptible sleep ends
             elif step.action == "close_ring":
                 state["closed_at"] = engine.now
                 if "io_wq_set_exit_on_idle" in program.functions:
@@ -313,12 +449,30 @@ def setup(program: Program, workload: Workload, engine: Engine):
                     problems.append("io_wq_put_and_exit returned with workers alive: " + ", ".join(alive))
                 state["returned"] = True
                 state["wq"] = None  # freed: the invariants stop looking
+            else:
+                raise ScenarioError(workload.name, f"no such step: {step.action}")
 
     kernel.start(machine, submitter, body(), "submitter")
-    return lambda: _result(engine, machine, submitted, ran, cancelled, freed, problems, state, after_exit)
+
+    def finish() -> CodeRun:
+        if state["wq"] is not None and getter is not None:  # the ring was closed, the task lives on
+            problems.extend(quiet_pool())
+        for info in machine.state.get("task_info", {}).values():
+            worker = info.get("arg")
+            if worker is not None and info["engine"] is not None and info["engine"].state == "done":
+                refs = _counter(worker.obj.fields.get("ref"))
+                if refs:
+                    problems.append(f"{worker.obj.label}: {refs} reference(s) never put after its worker ended")
+        return _result(engine, machine, submitted, ran, cancelled, freed, problems, state, after_exit,
+                       task_work_ran)
+
+    return finish
 
 
-def _result(engine, machine, submitted, ran, cancelled, freed, problems, state, after_exit) -> CodeRun:
+NOTES = ("pr_warn_once",)  # what the kernel prints without it being a bug
+
+
+def _result(engine, machine, submitted, ran, cancelled, freed, problems, state, after_exit, task_work_ran) -> CodeRun:
     problems = list(problems)
     created = machine.state.get("threads_created", 0)
     alive = [t for t in engine.tasks if t.state != "done" and t.name.startswith("iou-wrk")]
@@ -337,12 +491,15 @@ def _result(engine, machine, submitted, ran, cancelled, freed, problems, state, 
                    "works_run": sum(ran.values()), "works_cancelled": sum(cancelled.values()),
                    "works_freed": len(freed), "works_started_after_exit": len(after_exit),
                    "exit_wait_ms": round(state["exit_wait"] * 1000, 3) if state["exit_wait"] is not None else None}
+    if task_work_ran:
+        run.metrics["worker_task_work_run"] = len(task_work_ran)
     if closing is not None:  # the ring closed, the task lives on: how long do workers outlive it?
         ends = [t for name, t in machine.state.get("ended", []) if name.startswith("iou-wrk")]
         run_gone = (max(ends) - closing) * 1000 if not alive and ends else None
         run.metrics["last_worker_gone_after_close_ms"] = round(run_gone, 3) if run_gone is not None else None
-    run.findings = ([f.message for f in engine.findings] + [f"{k} at {s}: {d}" for k, s, d in machine.findings]
-                    + problems)
+    run.findings = ([f.message for f in engine.findings]
+                    + [f"{k} at {s}: {d}" for k, s, d in machine.findings if k not in NOTES] + problems)
+    run.notes = [f"{k} at {s}: {d}" for k, s, d in machine.findings if k in NOTES]
     return run
 
 

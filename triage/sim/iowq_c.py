@@ -178,7 +178,7 @@ def io_run_task_work(m, site):
 
 def io_wq_current_is_worker(m, site):
     task = m.current()
-    return 1 if task is not None and task.label.startswith("task:iou-wrk") else 0
+    return 1 if task is not None and task.fields["flags"] & kernel.PF_IO_WORKER else 0
     yield  # noqa
 
 
