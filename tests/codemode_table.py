@@ -57,7 +57,8 @@ def main() -> None:
                 merged.lines |= run.lines
                 m = run.metrics
                 cells.append(f"run {m['works_run']:.0f} cancelled {m['works_cancelled']:.0f} of "
-                             f"{m['works_submitted']:.0f}, created {m['workers_created']:.0f}: {kinds(run)}")
+                             f"{m['works_submitted']:.0f}, created {m['workers_created']:.0f}: {kinds(run)}"
+                             + (f" (printed: {'; '.join(run.notes)})" if run.notes else ""))
             print(f"{folder.name:28} {w.name:22} {' | '.join(cells)}")
         table = coverage(program, merged, [f for f in FUNCTIONS if f in program.functions])
         ran = sum(len(r) for _, r, _ in table)

@@ -350,3 +350,28 @@ void bad(struct box *b)
     engine.run()
     line = src.split("\n").index("\twait_for_completion(&b->done);") + 1
     assert m.findings == [("sleeps holding a spinlock", f"bad:{line}", "box#1.lock")]
+
+
+def test_lock_reduction_learns_which_accesses_are_no_scheduling_points():
+    """Eraser's lockset across the runs of an exploration: decided from
+    what earlier runs learnt (the same for every run of a round), refined
+    when an access lacks a lock the round relied on."""
+    from triage.cexec.machine import LockReduction
+
+    r = LockReduction()
+    # learning: every access is a point until a round freezes what was seen
+    assert r.point("acct.nr_workers@acct#1", ["io_wq#1.lock"], "task:a")
+    assert r.point("acct.nr_workers@acct#1", ["io_wq#1.lock", "acct#1.lock"], "task:b")
+    assert r.point("worker.flags@io_worker#1", [], "task:a")
+    assert r.point("worker.flags@io_worker#1", [], "task:b")
+    assert r.point("worker.create_index@io_worker#1", [], "task:a")
+    r.next_round()
+    assert not r.point("acct.nr_workers@acct#1", ["io_wq#1.lock"], "task:c")  # the common lock held
+    assert r.point("worker.flags@io_worker#1", [], "task:a")  # two tasks, no lock: it can race
+    assert not r.point("worker.create_index@io_worker#1", [], "task:a")  # one task's alone
+    assert not r.refined and r.protected() == 2
+    assert r.point("acct.nr_workers@acct#1", [], "task:c")  # without the lock: a point, and the round is stale
+    assert r.refined
+    r.next_round()
+    assert r.point("acct.nr_workers@acct#1", ["io_wq#1.lock"], "task:c") and not r.refined
+    assert r.point("worker.create_index@io_worker#1", [], "task:b") and r.refined  # a second task after all

@@ -191,3 +191,34 @@ def test_pct_is_deterministic_per_seed():
         engine.run()
         return engine.schedule
     assert trace(9) == trace(9)
+
+
+def test_an_access_that_is_no_scheduling_point_runs_on_without_a_choice():
+    """Access(point=False): the task goes on at once (the strategy is not
+    asked), and the race detector still sees the access."""
+    from triage.sim.engine import Access, Engine, Strategy
+
+    class Counting(Strategy):
+        def __init__(self):
+            self.asked = 0
+
+        def choose(self, ready, engine):
+            self.asked += 1
+            return ready[0]
+
+    def task(points: bool):
+        def body():
+            for _ in range(5):
+                yield Access("x", True, site="t", point=points)
+        return body
+
+    counts = {}
+    for points in (True, False):
+        strategy = Counting()
+        engine = Engine(strategy, trace=False)
+        engine.spawn(task(points)(), "a")
+        engine.spawn(task(points)(), "b")
+        engine.run()
+        counts[points] = strategy.asked
+        assert any(f.kind == "data-race" for f in engine.findings)
+    assert counts[False] < counts[True]

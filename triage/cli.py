@@ -308,6 +308,8 @@ def simulate(
                                          "max-workers-lowered, creation-failure, hashed-and-cancel)."),
     show_coverage: bool = typer.Option(False, "--coverage", help="Code mode: per function, the lines run and "
                                        "those never reached."),
+    preemptions: Optional[int] = typer.Option(None, "--preemptions", help="Code mode with --exhaustive: every "
+                                              "interleaving with at most K preemptions per instant (default 1)."),
 ) -> None:
     """Run a scenario before and after a change of knobs and print the
     metrics side by side, with findings (races, invariant violations) and
@@ -318,13 +320,19 @@ def simulate(
 
     Example: triage simulate worker-churn --source linux/io_uring/io-wq.c --coverage
     """
+    if preemptions is not None and not (source is not None and exhaustive):
+        raise typer.BadParameter("bounds the exhaustive exploration of a file's code: give --source FILE "
+                                 "--exhaustive", param_hint="--preemptions")
+    if preemptions is not None and preemptions < 0:
+        raise typer.BadParameter("takes a number of preemptions, 0 or more", param_hint="--preemptions")
     if source is not None:
-        if exhaustive:
-            raise typer.BadParameter("exhaustive exploration of a file's code is not done yet: use --schedules N "
-                                     "[--pct]", param_hint="--exhaustive")
+        if schedules and exhaustive:
+            raise typer.BadParameter("--schedules N runs N schedules, --exhaustive every one: give one of them",
+                                     param_hint="--schedules/--exhaustive")
         if pct and not schedules:
             raise typer.BadParameter("PCT schedules need --schedules N", param_hint="--pct")
-        _simulate_code(scenario, source, seed, before or after, horizon, show_coverage, fmt, schedules, pct)
+        _simulate_code(scenario, source, seed, before or after, horizon, show_coverage, fmt, schedules, pct,
+                       exhaustive=bool(exhaustive), preemptions=1 if preemptions is None else preemptions)
         return
     if show_coverage:
         raise typer.BadParameter("coverage is of a file's code: give --source FILE", param_hint="--coverage")
@@ -524,7 +532,8 @@ def inbox(
 
 
 def _simulate_code(scenario: str, source: str, seed: int, knobs: str, horizon: Optional[float],
-                   show_coverage: bool, fmt: "Format", schedules: Optional[int] = None, pct: bool = False) -> None:
+                   show_coverage: bool, fmt: "Format", schedules: Optional[int] = None, pct: bool = False,
+                   exhaustive: bool = False, preemptions: int = 1) -> None:
     from triage.analysis import read_source
     from triage.errors import ScenarioError
     from triage.report.simview import code_run_view
@@ -539,7 +548,10 @@ def _simulate_code(scenario: str, source: str, seed: int, knobs: str, horizon: O
     name, text = read_source(source)
     program = codemode.load_program(text, os.path.basename(name))
     workload = codemode.WORKLOADS[scenario]
-    if schedules:
+    if exhaustive:
+        run, found = codemode.explore_exhaustive(program, workload, horizon=horizon, preemptions=preemptions)
+        mode = codemode.exhaustive_mode(found)
+    elif schedules:
         run, count = codemode.explore_workload(program, workload, schedules, seed=seed, pct=pct, horizon=horizon)
         mode = f"{count} {'PCT' if pct else 'random'} schedules from seed {seed}"
     else:

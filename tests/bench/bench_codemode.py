@@ -9,6 +9,9 @@
 2. The wall time of each code-mode workload on the file, with its steps
    (target: a scenario run on a file under 5 s), loading (parse + compile
    of every function) apart.
+3. Exhaustive exploration of worker-flags (one preemption per instant, the
+   default; target under 10 s), beside the same search without the lockset
+   reduction and the seeded run as the floor of one schedule.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import time
 
 from tests.conftest import KERNEL_IOWQ
 from triage.sim import scenarios as S
-from triage.sim.codemode import WORKLOADS, load_program, run_workload
+from triage.sim.codemode import WORKLOADS, exhaustive_mode, explore_exhaustive, load_program, run_workload
 
 
 def main() -> None:
@@ -42,8 +45,18 @@ def main() -> None:
         start = time.perf_counter()
         run = run_workload(program, w, seed=0)
         took = time.perf_counter() - start
-        print(f"code mode {w.name:22} {run.steps:6} steps in {took:.2f} s = {run.steps / took:,.0f} steps/s "
+        print(f"code mode {w.name:30} {run.steps:6} steps in {took:.2f} s = {run.steps / took:,.0f} steps/s "
               f"({len(run.findings)} findings)")
+    flags = WORKLOADS["worker-flags"]
+    start = time.perf_counter()
+    run_workload(program, flags, seed=0)
+    floor = time.perf_counter() - start
+    for reduce in (True, False):
+        start = time.perf_counter()
+        run, found = explore_exhaustive(program, flags, preemptions=1, reduce=reduce)
+        took = time.perf_counter() - start
+        print(f"exhaustive worker-flags{'' if reduce else ' without the lockset reduction'}: {took:.2f} s "
+              f"(one seeded run {floor:.2f} s); {exhaustive_mode(found)}; {len(run.findings)} findings")
 
 
 if __name__ == "__main__":

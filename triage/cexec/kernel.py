@@ -108,7 +108,7 @@ def _i32(v: int) -> int:
 
 
 def _held(m: Machine) -> dict[str, list[str]]:
-    return m.state.setdefault("held", {})
+    return m.held
 
 
 def spin_lock(m, site, lock, *_):
@@ -683,7 +683,10 @@ def init_completion(m, site, c):
 
 def complete(m, site, c):
     obj = _obj(c, site)
-    yield from m.access(obj, "done", True, site, True)
+    # complete() and a wait_for_completion() that returns take the
+    # completion's wait lock: what the completer did before happens before
+    # the waiter goes on, whether or not the waiter slept
+    yield from m.access(obj, "done", True, site, True, "release")
     obj.fields["done"] += 1
     for waiter in m.state.setdefault("waiters", {}).pop(obj.label, []):
         yield Wake(waiter, site)
@@ -697,7 +700,7 @@ def wait_for_completion(m, site, c, timeout=None):
     _no_spinlock_held(m, m.current(), site)
     while True:
         me = m.engine.current
-        yield from m.access(obj, "done", False, site, True)
+        yield from m.access(obj, "done", False, site, True, "acquire")
         if obj.fields["done"]:
             obj.fields["done"] -= 1
             return 1

@@ -33,6 +33,55 @@ def member_var(obj: Obj, key: Any) -> str:
     return f"{tag}.{key}@{obj.label}"
 
 
+class LockReduction:
+    """Which accesses need not be scheduling points (Eraser's lockset):
+    a variable whose every access holds a lock L needs no point at those
+    accesses, as their order against other tasks' accesses is fixed by
+    L's. `frozen` (what earlier runs learnt) decides, the same way for
+    every run of a round, so that replayed prefixes stay valid; `learnt`
+    is updated by every access. An access that does not hold all of its
+    variable's frozen locks makes `refined` true: the round relied on a
+    protection that does not hold and must be run again (next_round)."""
+
+    def __init__(self) -> None:
+        self.frozen: dict[str, frozenset[str]] = {}
+        self.learnt: dict[str, frozenset[str]] = {}
+        # a variable only one task ever touches is no point either (nothing
+        # to interleave with): which tasks touched it, by task name
+        self.frozen_tasks: dict[str, frozenset[str]] = {}
+        self.learnt_tasks: dict[str, frozenset[str]] = {}
+        self.refined = False
+
+    def point(self, var: str, held, task: str) -> bool:
+        learnt = self.learnt.get(var)
+        self.learnt[var] = frozenset(held) if learnt is None else learnt.intersection(held)
+        tasks = self.learnt_tasks.get(var, frozenset())
+        if task not in tasks:
+            self.learnt_tasks[var] = tasks | {task}
+        alone = self.frozen_tasks.get(var)
+        if alone is not None and len(alone) == 1:
+            if task in alone:
+                return False
+            self.refined = True  # another task touches it after all
+            return True
+        locks = self.frozen.get(var)
+        if not locks:
+            return True  # never seen before this round, or seen without a common lock
+        if locks.issubset(held):
+            return False
+        self.refined = True
+        return True
+
+    def next_round(self) -> None:
+        self.frozen = dict(self.learnt)
+        self.frozen_tasks = dict(self.learnt_tasks)
+        self.refined = False
+
+    def protected(self) -> int:
+        """Variables that are no scheduling point: under a common lock, or one task's alone."""
+        return sum(1 for var, locks in self.frozen.items() if locks or len(self.frozen_tasks.get(var, ())) == 1)
+
+
 @dataclass
 class Runtime:
     functions: dict[str, Callable] = field(default_factory=dict)
@@ -59,6 +108,8 @@ class Machine:
         self.statements = 0
         self.max_statements = MAX_STATEMENTS
         self.tasks: dict[int, Obj] = {}  # engine task id -> its task_struct
+        self.held: dict[str, list[str]] = {}  # task label -> the locks it holds, in order taken
+        self.reduction: LockReduction | None = None  # exhaustive exploration's: see LockReduction
 
     def current(self) -> Obj | None:
         """The task_struct of the engine task running now."""
@@ -134,7 +185,13 @@ class Machine:
         if obj.freed:
             self.use_after_free(obj, key, site)
         if obj.shared:
-            yield Access(member_var(obj, key), write, atomic, order, site)
+            var = member_var(obj, key)
+            if self.reduction is None:
+                yield Access(var, write, atomic, order, site)
+            else:
+                me = self.current()
+                label = me.label if me is not None else "?"
+                yield Access(var, write, atomic, order, site, self.reduction.point(var, self.held.get(label, ()), label))
 
     # --------------------------------------------------------- findings
 

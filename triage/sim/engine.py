@@ -42,6 +42,11 @@ class Access:
     atomic: bool = False
     order: str = "relaxed"  # relaxed | acquire | release | acq_rel
     site: str = ""  # the function doing it, in the kernel's name
+    # False: no other task may run before it (an access made holding the
+    # lock that protects its variable: its order against other tasks' is
+    # fixed by that lock's order, so interleaving there shows nothing new).
+    # The race detector still sees it.
+    point: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,7 +290,10 @@ class Engine:
                                       self.now))
                 break
             ready = self.ready
-            if len(ready) == 1 and not self.choose_always:
+            last = self.current
+            if last is not None and last.state == "ready" and type(last.op) is Access and not last.op.point:
+                task = last  # not a scheduling point: the task goes on
+            elif len(ready) == 1 and not self.choose_always:
                 task = ready[0]
             else:
                 ready.sort(key=lambda t: t.tid)

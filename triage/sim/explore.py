@@ -32,6 +32,8 @@ class Exploration:
     pruned: int = 0
     truncated: bool = False
     findings: dict = field(default_factory=dict)  # key -> shortest Finding
+    instants: set = field(default_factory=set)  # virtual times where tasks competed (complete schedules)
+    bounded: bool = False  # the preemption bound left schedules out
     samples: list = field(default_factory=list)  # what `measure` said of each complete schedule
 
     def add(self, findings: list[Finding]) -> None:
@@ -67,13 +69,36 @@ class _Stop(Exception):
 
 
 class _Prefix(Strategy):
-    """Follow the given choices (task ids), then stop at the next choice point."""
+    """Follow the given choices (task ids), then stop at the next choice
+    point. With `forced`, a step where one task alone is ready is taken
+    without stopping (no branch to explore there), the sleep set carried
+    along it: if the lone task is asleep the branch is redundant (stop,
+    `redundant`), else every sleeper its step depends on wakes."""
 
-    def __init__(self, prefix: list[int]) -> None:
+    def __init__(self, prefix: list[int], sleep: dict[int, object] | None = None, forced: bool = False,
+                 window: tuple[float, float] | None = None, bound: int | None = None) -> None:
         self.prefix = prefix
+        self.bound = bound
         self.i = 0
+        self.forced = forced
+        self.window = window
+        self.sleep = dict(sleep or {})
+        self.taken: list[int] = []
+        self.redundant = False
+        self.bounded = False  # the bound kept a ready task from going
+        self.instants: set[float] = set()  # virtual times at which more than one task was ready
+        self.prev: int | None = None  # the task chosen last
+        self.preemptions = 0  # inside the window: choices of another task while the last one could go on
 
     def choose(self, ready: list[Task], engine: Engine) -> Task:
+        task = self._choose(ready, engine)
+        if (self.prev is not None and task.tid != self.prev and any(t.tid == self.prev for t in ready)
+                and (self.window is None or self.window[0] <= engine.now <= self.window[1])):
+            self.preemptions += 1
+        self.prev = task.tid
+        return task
+
+    def _choose(self, ready: list[Task], engine: Engine) -> Task:
         if self.i < len(self.prefix):
             tid = self.prefix[self.i]
             self.i += 1
@@ -81,6 +106,26 @@ class _Prefix(Strategy):
                 if t.tid == tid:
                     return t
             raise RuntimeError("replay diverged: the model is not deterministic")
+        if len(ready) > 1:
+            self.instants.add(engine.now)
+        if self.window is not None and not self.window[0] <= engine.now <= self.window[1]:
+            task = ready[0]  # outside the window: one schedule, the lowest task id first
+            self.sleep = {}  # nothing branches before or after the window: no redundancy to prune
+            self.taken.append(task.tid)
+            return task
+        if self.bound is not None and self.preemptions >= self.bound:
+            going = [t for t in ready if t.tid == self.prev]
+            if going and len(ready) > 1:  # the bound is spent: the running task goes on, no node
+                ready = going
+                self.bounded = True
+        if self.forced and len(ready) == 1:
+            task = ready[0]
+            if task.tid in self.sleep:
+                self.redundant = True
+                raise _Stop
+            self.sleep = {u: op for u, op in self.sleep.items() if _independent(op, task.op)}
+            self.taken.append(task.tid)
+            return task
         raise _Stop
 
 
@@ -103,15 +148,28 @@ def _independent(a, b) -> bool:
 
 def explore(build: Build, state_key: Callable[[Engine], Hashable] | None = None,
             max_schedules: int = 200_000, until: float | None = None,
-            measure: Measure | None = None) -> Exploration:
+            measure: Measure | None = None, forced: bool = False,
+            window: tuple[float, float] | None = None, preemptions: int | None = None) -> Exploration:
+    """Every interleaving, up to sleep-set equivalence (and state hashing
+    when state_key is given). `forced`: steps with one task ready are not
+    nodes (each node re-runs the model from the start, so a long run with
+    few real choices would otherwise cost its length squared). `window`:
+    only choices made at virtual times inside it branch; outside it the
+    lowest task id goes first. `preemptions`: only schedules that switch
+    away from a task that could go on at most that many times (CHESS's
+    preemption bounding: most concurrency bugs need one or two)."""
     result = Exploration("exhaustive")
     seen: set = set()
+    # explicit DFS stack (a run has more choice points than Python's
+    # recursion limit allows frames): [prefix, sleep, ready tids, ops, next index, done]
+    stack: list[list] = []
 
-    def visit(prefix: list[int], sleep: dict[int, object]) -> None:
+    def expand(prefix: list[int], sleep: dict[int, object]) -> None:
         if result.schedules >= max_schedules:
             result.truncated = True
             return
-        engine = Engine(_Prefix(prefix), trace=False, choose_always=True)
+        strategy = _Prefix(prefix, sleep, forced, window, preemptions)
+        engine = Engine(strategy, trace=False, choose_always=True)
         build(engine)
         try:
             engine.run(until)
@@ -119,12 +177,19 @@ def explore(build: Build, state_key: Callable[[Engine], Hashable] | None = None,
             pass
         else:
             result.schedules += 1
+            result.instants |= strategy.instants
+            result.bounded |= strategy.bounded
             result.add(engine.findings)
             if measure is not None:
                 result.samples.append(measure(engine))
             shown.advance()
             return
         result.add(engine.findings)
+        result.bounded |= strategy.bounded
+        if strategy.redundant:
+            result.pruned += 1
+            return
+        prefix, sleep = prefix + strategy.taken, strategy.sleep
         if state_key is not None:
             key = (state_key(engine), tuple(sorted(sleep)))
             if key in seen:
@@ -133,16 +198,27 @@ def explore(build: Build, state_key: Callable[[Engine], Hashable] | None = None,
             seen.add(key)
         result.states += 1
         ready = sorted(engine.ready, key=lambda t: t.tid)
-        ops = {t.tid: t.op for t in ready}
-        done: dict[int, object] = {}
-        for task in ready:
-            if task.tid in sleep:
-                continue
-            asleep = {**sleep, **done}
-            child = {u: op for u, op in asleep.items() if _independent(op, ops[task.tid])}
-            visit(prefix + [task.tid], child)
-            done[task.tid] = ops[task.tid]
+        tids = [t.tid for t in ready]
+        if preemptions is not None and strategy.prev in tids:
+            if strategy.preemptions >= preemptions and len(tids) > 1:  # only the running task may go on
+                tids = [strategy.prev]
+                result.bounded = True
+        stack.append([prefix, sleep, tids, {t.tid: t.op for t in ready}, 0, {}])
 
     with progress.task("every interleaving") as shown:
-        visit([], {})
+        expand([], {})
+        while stack:
+            frame = stack[-1]
+            prefix, sleep, tids, ops, i, done = frame
+            while i < len(tids) and tids[i] in sleep:
+                i += 1
+            if i == len(tids):
+                stack.pop()
+                continue
+            tid = tids[i]
+            frame[4] = i + 1
+            asleep = {**sleep, **done}
+            child = {u: op for u, op in asleep.items() if _independent(op, ops[tid])}
+            done[tid] = ops[tid]
+            expand(prefix + [tid], child)
     return result
