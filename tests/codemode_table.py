@@ -26,8 +26,21 @@ FUNCTIONS = ["create_worker_cb", "io_wq_create_worker", "io_wqe_create_worker", 
 
 
 def kinds(run: CodeRun) -> str:
-    found = sorted({re.sub(r"#\d+|\d+", "N", f.split(" at ")[0].split(":")[0]) for f in run.findings})
-    return "; ".join(found) or "-"
+    """Each finding by kind: the invariant it breaks, the variable a race
+    is on, the function a WARN is in."""
+    found = set()
+    for f in run.findings:
+        if f.startswith("data-race on "):
+            found.add("race on " + re.sub(r"#\d+", "", f.split(":")[0][len("data-race on "):]))
+        elif " > max_workers " in f:
+            found.add("nr_workers > max_workers")
+        elif " at rest, " in f:
+            found.add("nr_workers at rest != workers" if "nr_workers" in f else "nr_running at rest != 0")
+        elif f.startswith("WARN_ON at "):
+            found.add("WARN_ON_ONCE in " + f[len("WARN_ON at "):].split(":")[0])
+        else:
+            found.add(re.sub(r"#\d+|\d+", "N", f.split(" at ")[0].split(":")[0]))
+    return "; ".join(sorted(found)) or "-"
 
 
 def main() -> None:
