@@ -187,15 +187,7 @@ class PublicInbox(Archive):
         head = run_git(epoch, "rev-parse", "--verify", "-q", "HEAD", ok=(0, 1)).stdout.strip()
         if not head:
             return []  # an empty epoch
-        key = diskcache.directory() / "inbox" / f"{_slug(str(epoch.resolve()))}-{head}-{FORMAT}.pickle"
-        if diskcache.enabled():
-            kept = diskcache.read(key)
-            if isinstance(kept, list):
-                return [Entry(*row) for row in kept]
-        entries = build_index(n, epoch)
-        if diskcache.enabled():
-            diskcache.write(key, [tuple(e.__dict__.values()) for e in entries])
-        return entries
+        return _kept(f"{_slug(str(epoch.resolve()))}-{head}", lambda: build_index(n, epoch))
 
     def raw(self, entries: list[Entry]) -> dict[tuple[int, str], bytes]:
         """One cat-file --batch per epoch."""
@@ -217,24 +209,16 @@ class MboxFolder(Archive):
 
     def _load(self) -> list[Entry]:
         stamp = [(f.name, f.stat().st_size, f.stat().st_mtime_ns) for f in self.files]
-        key = diskcache.directory() / "inbox" / f"{_slug(str(Path(self.path).resolve()) + repr(stamp))}-{FORMAT}.pickle"
-        if diskcache.enabled():
-            kept = diskcache.read(key)
-            if isinstance(kept, list):
-                return [Entry(*row) for row in kept]
+        return _kept(_slug(str(Path(self.path).resolve()) + repr(stamp)), self._index)
+
+    def _index(self) -> list[Entry]:
         out = []
         for n, f in enumerate(self.files):
             for i, data in enumerate(split_mbox(f.read_bytes())):
                 h = header_fields(data)
-                ids = MSGID.findall(h.get("message-id", ""))
-                if not ids:
-                    continue
-                parents = MSGID.findall(h.get("in-reply-to", ""))
-                out.append(Entry(ids[0], n, str(i), _mail_time(h.get("date", "")), _decode(h.get("subject", "")),
-                                 _decode(h.get("from", "")), parents[-1] if parents else None,
-                                 tuple(MSGID.findall(h.get("references", "")))))
-        if diskcache.enabled():
-            diskcache.write(key, [tuple(e.__dict__.values()) for e in out])
+                entry = _entry(h, n, str(i), _mail_time(h.get("date", "")))
+                if entry is not None:
+                    out.append(entry)
         return out
 
     def raw(self, entries: list[Entry]) -> dict[tuple[int, str], bytes]:
@@ -303,14 +287,35 @@ def build_index(n: int, epoch: Path) -> list[Entry]:
         data = blobs.get(blob)
         if data is None:
             continue
-        h = header_fields(data)
-        ids = MSGID.findall(h.get("message-id", ""))
-        if not ids:
-            continue  # public-inbox gives every message an id; a message without one cannot be asked for
-        parents = MSGID.findall(h.get("in-reply-to", ""))
-        out.append(Entry(ids[0], n, blob, time, _decode(h.get("subject", "")), _decode(h.get("from", "")),
-                         parents[-1] if parents else None, tuple(MSGID.findall(h.get("references", "")))))
+        entry = _entry(header_fields(data), n, blob, time)
+        if entry is not None:
+            out.append(entry)
     return out
+
+
+def _entry(h: dict[str, str], epoch: int, blob: str, time: int) -> Entry | None:
+    """The index entry of a message from its threading headers; None
+    without a Message-ID (public-inbox gives every message one; a message
+    without one cannot be asked for)."""
+    ids = MSGID.findall(h.get("message-id", ""))
+    if not ids:
+        return None
+    parents = MSGID.findall(h.get("in-reply-to", ""))
+    return Entry(ids[0], epoch, blob, time, _decode(h.get("subject", "")), _decode(h.get("from", "")),
+                 parents[-1] if parents else None, tuple(MSGID.findall(h.get("references", ""))))
+
+
+def _kept(name: str, build) -> list[Entry]:
+    """An index from the cache folder (inbox/NAME-FORMAT.pickle), else built and kept."""
+    key = diskcache.directory() / "inbox" / f"{name}-{FORMAT}.pickle"
+    if diskcache.enabled():
+        kept = diskcache.read(key)
+        if isinstance(kept, list):
+            return [Entry(*row) for row in kept]
+    entries = build()
+    if diskcache.enabled():
+        diskcache.write(key, [tuple(e.__dict__.values()) for e in entries])
+    return entries
 
 
 def header_fields(data: bytes) -> dict[str, str]:
