@@ -56,6 +56,31 @@ _WEB_DATE = re.compile(
 )
 
 
+def person_keys(p: Person | None) -> tuple[str, ...]:
+    """What identifies a person across messages: the address (unless an
+    archive obfuscated it) and the name, spacing and case aside. An author
+    changes address between versions (a new employer), rarely name: either
+    key matching is the same person."""
+    if p is None:
+        return ()
+    keys = []
+    if p.email and not p.obfuscated and "..." not in p.email:
+        keys.append("e:" + p.email.lower())
+    if p.name:
+        keys.append("n:" + " ".join(p.name.split()).casefold())
+    return tuple(keys)
+
+
+def same_sender(a: Person, b: Person) -> bool:
+    """Stricter, for checking who gave a trailer: two readable addresses
+    decide alone; names only when an address is missing or obfuscated."""
+    ka, kb = person_keys(a), person_keys(b)
+    emails = [k for k in ka if k[0] == "e"], [k for k in kb if k[0] == "e"]
+    if emails[0] and emails[1]:
+        return emails[0] == emails[1]
+    return bool({k for k in ka if k[0] == "n"} & {k for k in kb if k[0] == "n"})
+
+
 def parse_date(text: str) -> str | None:
     """ISO 8601 for a mail date or a web archive date; None if neither."""
     text = " ".join(text.split())

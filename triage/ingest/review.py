@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from triage.ingest.people import person_keys
 from triage.model import Message, ReviewEvent, ReviewState
 
 _PARAGRAPH = re.compile(r"\n\s*\n")
@@ -37,9 +38,7 @@ _UPSTREAM = re.compile(r"\b(?:upstream first|(?:isn't|is not|not yet) (?:in )?(?
 
 def review_events(patch: Message, reply: Message) -> list[ReviewEvent]:
     sender = str(reply.author) if reply.author else None
-    by_author = bool(reply.author and patch.author and (
-        (reply.author.email and reply.author.email.lower() == (patch.author.email or "").lower())
-        or (reply.author.name and reply.author.name == patch.author.name)))
+    by_author = bool(set(person_keys(reply.author)) & set(person_keys(patch.author)))
     found: list[ReviewEvent] = []
 
     def add(state: ReviewState, sentence: str, commit: str | None = None) -> None:

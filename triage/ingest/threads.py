@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Sequence
 
+from triage.ingest.people import person_keys
 from triage.model import Message
 
 # -------------------------------------------------------------- one message
@@ -119,7 +120,7 @@ def group_thread(messages: Sequence[Message]) -> list[tuple[int, list[int]]]:
         if i in head_set:
             order.append(i)
             continue
-        ids = ([m.in_reply_to] if m.in_reply_to else []) + list(reversed(m.references))
+        ids = ancestors(m)
         parent = next((by_id[x] for x in ids if x in by_id), None)
         if parent is None and m.subject is not None:
             parent = by_title.get(m.subject.title)
@@ -216,17 +217,10 @@ def normal_title(title: str) -> str:
     return " ".join(re.sub(r"[-_]", " ", t).split())
 
 
-def _author_keys(m: Message) -> tuple[str, ...]:
-    """An author changes address between versions (a new employer), rarely
-    name; either matching is the same person."""
-    if m.author is None:
-        return ()
-    keys = []
-    if m.author.email and not m.author.obfuscated:
-        keys.append("e:" + m.author.email.lower())
-    if m.author.name:
-        keys.append("n:" + " ".join(m.author.name.split()).casefold())
-    return tuple(keys)
+def ancestors(m: Message) -> list[str]:
+    """The message-ids a message answers, nearest first: In-Reply-To, then
+    References from the last (its parent) up."""
+    return ([m.in_reply_to] if m.in_reply_to else []) + list(reversed(m.references))
 
 
 def _target(m: Message) -> tuple[str, bool]:
@@ -255,12 +249,12 @@ def postings(messages: Sequence[Message], heads: Sequence[int]) -> list[Posting]
         # the nearest ancestor that starts a series (a cover, or 1/n):
         # with --chain-reply-to 3/3 answers 2/3, and a v2 sent in reply to
         # v1's cover has both covers among its ancestors
-        ids = ([m.in_reply_to] if m.in_reply_to else []) + list(reversed(m.references))
+        ids = ancestors(m)
         root = next((x for x in ids if x in by_id and _starts_series(messages[by_id[x]])
                      and _same_series(messages[by_id[x]], m)), None)
         anchor = root if root is not None else (m.message_id if s.index in (0, 1) else None)
         key = ("series", anchor, total, _target(m)) if anchor else \
-              ("series-unthreaded", _author_keys(m)[:1], s.version, total, _target(m), (m.date or "")[:10])
+              ("series-unthreaded", person_keys(m.author)[:1], s.version, total, _target(m), (m.date or "")[:10])
         groups.setdefault(key, []).append(h)
     out = []
     for members in groups.values():
@@ -301,7 +295,7 @@ def _same_series(a: Message, b: Message) -> bool:
     number takes its cover's (not the other way: an unnumbered cover is v1)."""
     sa, sb = a.subject, b.subject
     return bool(sa and sb and (sb.version is None or sa.version == sb.version)
-                and sa.total == sb.total and set(_author_keys(a)) & set(_author_keys(b)))
+                and sa.total == sb.total and set(person_keys(a.author)) & set(person_keys(b.author)))
 
 
 def link_versions(messages: Sequence[Message], found: Sequence[Posting]) -> list[Versions]:
@@ -322,7 +316,7 @@ def link_versions(messages: Sequence[Message], found: Sequence[Posting]) -> list
             m = messages[h]
             if m.subject is None or not m.subject.title:
                 continue
-            for who in _author_keys(m):
+            for who in person_keys(m.author):
                 key = (who, p.target, normal_title(m.subject.title))
                 if key in seen:
                     parent[root(i)] = root(seen[key])

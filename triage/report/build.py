@@ -13,6 +13,7 @@ from pathlib import PurePath
 from triage import __version__
 from triage.assess.rules import assess
 from triage.ingest import threads
+from triage.ingest.people import same_sender
 from triage.ingest.review import review_events
 from triage.report import words
 from triage.model import (Analysis, Assessment, BugReport, Change, Diff, Headline, Hunk, InputProblem, InputResult,
@@ -235,7 +236,7 @@ def reply_trailers(replies: list[Analysis], scope: TrailerScope) -> list[ReplyTr
                 continue
             if t.person is None or t.key in ("Fixes", "Link", "Closes", "Cc"):
                 check = TrailerCheck.NO_PERSON
-            elif sender is not None and _same_person(t.person, sender):
+            elif sender is not None and same_sender(t.person, sender):
                 check = TrailerCheck.SENDER
             else:
                 check = TrailerCheck.OTHER
@@ -247,13 +248,6 @@ def reply_trailers(replies: list[Analysis], scope: TrailerScope) -> list[ReplyTr
             out.append(ReplyTrailer(t.key, t.value, str(sender) if sender else None, m.message_id, m.date, scope,
                                     check, commit))
     return out
-
-
-def _same_person(a, b) -> bool:
-    # web archives obfuscate addresses ("axboe@...nel.dk"): then the names decide
-    if a.email and b.email and "..." not in a.email + b.email:
-        return a.email.lower() == b.email.lower()
-    return bool(a.name and b.name and " ".join(a.name.split()).casefold() == " ".join(b.name.split()).casefold())
 
 
 def _unique(given: list[ReplyTrailer]) -> list[ReplyTrailer]:
@@ -284,7 +278,7 @@ def _cover_of(m: Message, series: dict[str, tuple[ReplyTrailer, ...]]) -> tuple[
     """The series trailers of the cover letter this patch answers, if any."""
     if not m.own_diffs:
         return ()
-    for i in ([m.in_reply_to] if m.in_reply_to else []) + list(reversed(m.references)):
+    for i in threads.ancestors(m):
         if i in series:
             return series[i]
     return ()
