@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
 
-from triage.model import Message, PageKind, PatchReport, Report
+from triage.model import Message, PageKind, PatchReport, Report, ReviewState, TrailerCheck
 from triage.report import mboxrd
 
 # A line of a trailer block: `Key: value`, a b4-style `[ note ]`, a
@@ -24,6 +24,7 @@ _TRAILER = re.compile(r"^(?:[A-Za-z][A-Za-z0-9-]*: \S|\[.*\]$|\(cherry picked fr
 # Where the commit message ends: format-patch's `---`, else the diff itself.
 _CUT = re.compile(r"^(?:---$|diff --git |Index: \S)")
 ZERO = "0" * 40
+_WARN_STATES = (ReviewState.NAKED, ReviewState.WITHDRAWN, ReviewState.CHANGES_REQUESTED)  # said on stderr
 
 
 @dataclass(frozen=True)
@@ -56,10 +57,10 @@ def am_mbox(report: Report, version: int | None = None) -> AmMbox:
         texts.append(patch_mail(p))
         separators.append(f"From {p.analysis.message.upstream or ZERO} Mon Sep 17 00:00:00 2001")
         notes += [f"{p.page}: {e.state.value} by {e.sender or 'an unknown sender'}: \"{e.sentence}\""
-                  for e in p.review if e.state.value in ("NAKed", "withdrawn", "changes requested")]
+                  for e in p.review if e.state in _WARN_STATES]
         notes += [f"{p.page}: {t.key}: {t.value} was given by {t.sender or 'an unknown sender'}, not by the person "
                   "it names (folded in, as b4 does)"
-                  for t in p.reply_trailers if t.check.name == "OTHER"]
+                  for t in p.reply_trailers if t.check is TrailerCheck.OTHER]
     text = mboxrd.join(texts, separators) if texts else ""
     return AmMbox(text, tuple(p.page for p in chosen), tuple(skipped), tuple(notes))
 

@@ -362,19 +362,13 @@ def reply_missing(p: PatchReport, sender: Person | None) -> list[str]:
 
 
 def reply_warnings(p: PatchReport, sender: Person | None) -> list[str]:
-    """What the reply could not do, for stderr: the user fixes it by hand."""
+    """What the reply could not do, for stderr: the user fixes it by hand
+    (the missing headers, when --allow-incomplete wrote it anyway, and
+    the people left out for want of an address)."""
     m = p.analysis.message
-    out = []
-    if sender is None or not sender.email:
-        out.append("no From: (set git config user.name and user.email; git send-email asks otherwise)")
     hidden = [str(x) for x in ([m.author] if m.author else []) + list(m.to + m.cc) if not _mailable(x)]
-    if hidden:
-        out.append("left out of To/Cc, no usable address: " + ", ".join(hidden))
-    if not m.author or not _mailable(m.author):
-        out.append("no To: the original's author has no usable address in the input")
-    if not m.message_id:
-        out.append("no In-Reply-To/References: the input has no Message-ID; the reply will not thread")
-    return out
+    return reply_missing(p, sender) + (["left out of To/Cc, no usable address: " + ", ".join(hidden)]
+                                       if hidden else [])
 
 
 def mbox(replies: list[str]) -> str:
