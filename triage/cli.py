@@ -304,8 +304,7 @@ def simulate(
     no_cache: bool = typer.Option(False, "--no-cache", help="Run every simulation again instead of reading "
                                   "results kept on disk (see README: cache)."),
     source: Optional[str] = typer.Option(None, "--source", help="Code mode: run the scenario's workload on this "
-                                         "io-wq.c's own C (the four model scenarios and exit-with-queued-work, "
-                                         "max-workers-lowered, creation-failure, hashed-and-cancel)."),
+                                         "io-wq.c's own C (an unknown name lists the code-mode workloads)."),
     show_coverage: bool = typer.Option(False, "--coverage", help="Code mode: per function, the lines run and "
                                        "those never reached."),
     preemptions: Optional[int] = typer.Option(None, "--preemptions", help="Code mode with --exhaustive: every "
@@ -325,12 +324,17 @@ def simulate(
                                  "--exhaustive", param_hint="--preemptions")
     if preemptions is not None and preemptions < 0:
         raise typer.BadParameter("takes a number of preemptions, 0 or more", param_hint="--preemptions")
+    # the same for the model and for a file's code
+    if schedules is not None and schedules < 1:
+        raise typer.BadParameter("takes a number of schedules, 1 or more", param_hint="--schedules")
+    if schedules and exhaustive:
+        raise typer.BadParameter("--schedules N runs N schedules, --exhaustive every one: give one of them",
+                                 param_hint="--schedules/--exhaustive")
+    if pct and not schedules:
+        raise typer.BadParameter("PCT schedules need --schedules N", param_hint="--pct")
+    if horizon is not None and not horizon > 0:
+        raise typer.BadParameter("takes virtual seconds greater than 0", param_hint="--horizon")
     if source is not None:
-        if schedules and exhaustive:
-            raise typer.BadParameter("--schedules N runs N schedules, --exhaustive every one: give one of them",
-                                     param_hint="--schedules/--exhaustive")
-        if pct and not schedules:
-            raise typer.BadParameter("PCT schedules need --schedules N", param_hint="--pct")
         _simulate_code(scenario, source, seed, before or after, horizon, show_coverage, fmt, schedules, pct,
                        exhaustive=bool(exhaustive), preemptions=1 if preemptions is None else preemptions)
         return
@@ -341,15 +345,6 @@ def simulate(
     from triage.sim.knobs import parse_assignments
     from triage.sim.simulate import simulate as run_simulation
 
-    if schedules is not None and schedules < 1:
-        raise typer.BadParameter("takes a number of schedules, 1 or more", param_hint="--schedules")
-    if schedules and exhaustive:
-        raise typer.BadParameter("--schedules N runs N schedules, --exhaustive every one: give one of them",
-                                 param_hint="--schedules/--exhaustive")
-    if pct and not schedules:
-        raise typer.BadParameter("PCT schedules need --schedules N", param_hint="--pct")
-    if horizon is not None and not horizon > 0:
-        raise typer.BadParameter("takes virtual seconds greater than 0", param_hint="--horizon")
     try:
         changes = {"before": parse_assignments(before), "after": parse_assignments(after)}
     except (KeyError, ValueError) as exc:

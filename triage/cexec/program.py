@@ -16,7 +16,7 @@ from tree_sitter import Node
 from triage.cexec import ctype as C
 from triage.cexec.source import prepare
 from triage.diff import cexpr
-from triage.diff.csource import parse
+from triage.diff.csource import has_function_declarator, parse
 
 _DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(\w+)[ \t]+(.+?)[ \t]*$", re.MULTILINE)
 
@@ -113,7 +113,7 @@ class Program:
             if d.type == "init_declarator":
                 value = d.child_by_field_name("value")
                 d = d.child_by_field_name("declarator")
-            if d.type == "function_declarator" or (d.type == "pointer_declarator" and _is_function(d)):
+            if d.type == "function_declarator" or (d.type == "pointer_declarator" and has_function_declarator(d)):
                 name, ret = self._function_name(type_node, d)
                 if name and name not in self.returns:
                     self.returns[name] = ret
@@ -257,10 +257,3 @@ class Program:
             compiled = self.compiled[name] = compile_function(self, name)
         return compiled
 
-
-def _is_function(node: Node) -> bool:
-    while node is not None:
-        if node.type == "function_declarator":
-            return True
-        node = node.child_by_field_name("declarator")
-    return False

@@ -76,7 +76,7 @@ def _declarator_name(node: Node | None) -> str | None:
     return None
 
 
-def _has_function_declarator(node: Node | None) -> bool:
+def has_function_declarator(node: Node | None) -> bool:
     while node is not None:
         if node.type == "function_declarator":
             return True
@@ -142,7 +142,7 @@ def _collect(node: Node, out: list[CDef]) -> None:
         elif t == "declaration":
             declarator = child.child_by_field_name("declarator")
             name = _declarator_name(declarator) or "?"
-            kind = "prototype" if _has_function_declarator(declarator) else "global"
+            kind = "prototype" if has_function_declarator(declarator) else "global"
             out.append(CDef(kind, name, start, end, start))
         elif t in ("preproc_ifdef", "preproc_if", "preproc_else", "preproc_elif", "ERROR",
                    "linkage_specification", "declaration_list"):
@@ -251,7 +251,7 @@ def header(line: str) -> tuple[str, str] | None:
                 declarator = node.child_by_field_name("declarator")
                 name = _declarator_name(declarator)
                 if name and node.child_by_field_name("type") is not None:
-                    return ("prototype" if _has_function_declarator(declarator) else "global"), name
+                    return ("prototype" if has_function_declarator(declarator) else "global"), name
         return None
     if re.match(r"^\w+\s*\(", stripped) and not re.match(r"^(?:struct|union|enum)\b", stripped):
         return None  # a call statement: a header has a type before the name

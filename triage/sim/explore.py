@@ -173,19 +173,18 @@ def explore(build: Build, state_key: Callable[[Engine], Hashable] | None = None,
         build(engine)
         try:
             engine.run(until)
+            complete = True
         except _Stop:
-            pass
-        else:
+            complete = False
+        result.add(engine.findings)
+        result.bounded |= strategy.bounded
+        if complete:
             result.schedules += 1
             result.instants |= strategy.instants
-            result.bounded |= strategy.bounded
-            result.add(engine.findings)
             if measure is not None:
                 result.samples.append(measure(engine))
             shown.advance()
             return
-        result.add(engine.findings)
-        result.bounded |= strategy.bounded
         if strategy.redundant:
             result.pruned += 1
             return
