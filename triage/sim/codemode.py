@@ -151,11 +151,6 @@ def load_program(source: str, name: str = "io-wq.c") -> Program:
     return Program(source, name, extra=[kernel.TYPES, iowq_c.header(source)])
 
 
-def _flags_of(work: Obj) -> int:
-    flags = work.fields["flags"]
-    return flags.fields["counter"] if isinstance(flags, Obj) else flags
-
-
 def _set_flags(work: Obj, value: int) -> None:
     if isinstance(work.fields["flags"], Obj):
         work.fields["flags"].fields["counter"] = value
@@ -202,20 +197,27 @@ def explore_workload(program: Program, workload: Workload, schedules: int, seed:
     """N random (or PCT) schedules: findings of all of them (each once),
     metrics at their worst-or-first as the seeded run gives them, coverage
     merged. Returns the merged run and the number of schedules."""
+    from triage.sim.explore import run_many
+
+    runs, build, measure = _collector(program, workload)
+    run_many(build, schedules, seed=seed, pct=pct, until=horizon or workload.horizon, measure=measure)
+    return _merged(runs), len(runs)
+
+
+def _collector(program: Program, workload: Workload, reduction=None):
+    """For the explorers: build (the workload on each fresh engine), and
+    measure (the CodeRun of each complete schedule, kept in runs)."""
     runs: list[CodeRun] = []
     finishers = []
 
     def build(engine: Engine) -> None:
-        finishers.append(setup(program, workload, engine))
+        finishers.append(setup(program, workload, engine, reduction))
 
     def measure(engine: Engine) -> dict:
         runs.append(finishers[-1]())
         return runs[-1].metrics
 
-    from triage.sim.explore import run_many
-
-    run_many(build, schedules, seed=seed, pct=pct, until=horizon or workload.horizon, measure=measure)
-    return _merged(runs), len(runs)
+    return runs, build, measure
 
 
 @dataclass(frozen=True)
@@ -255,7 +257,7 @@ def explore_exhaustive(program: Program, workload: Workload, horizon: float | No
 
     until = horizon or workload.horizon
     reduction = LockReduction()
-    for seed in range(learn):  # the first locksets: what a few schedules show
+    for seed in range(learn if reduce else 0):  # the first locksets: what a few schedules show
         engine = Engine(RandomStrategy(seed), trace=False)
         setup(program, workload, engine, reduction)
         engine.run(until=until)
@@ -268,16 +270,7 @@ def explore_exhaustive(program: Program, workload: Workload, horizon: float | No
         while True:
             rounds += 1
             reduction.next_round()
-            these: list[CodeRun] = []
-            finishers = []
-
-            def build(engine: Engine) -> None:
-                finishers.append(setup(program, workload, engine, reduction if reduce else None))
-
-            def measure(engine: Engine) -> dict:
-                these.append(finishers[-1]())
-                return these[-1].metrics
-
+            these, build, measure = _collector(program, workload, reduction if reduce else None)
             found = explore(build, until=until, measure=measure, forced=True, window=window,
                             max_schedules=max_schedules, preemptions=preemptions)
             if not reduction.refined or rounds == max_rounds or found.truncated:
@@ -304,15 +297,14 @@ def explore_exhaustive(program: Program, workload: Workload, horizon: float | No
         found = explore_window((instant, instant))
         todo = sorted(set(todo) | (found.instants - done))
     merged = _merged(runs)
-    keys = {re.sub(r"#\d+", "#N", x) for x in merged.findings}
+    keys = {_finding_key(x) for x in merged.findings}
     for f in findings.values():  # also those of runs stopped at a choice point
-        if re.sub(r"#\d+", "#N", f.message) not in keys:
-            keys.add(re.sub(r"#\d+", "#N", f.message))
+        if _finding_key(f.message) not in keys:
+            keys.add(_finding_key(f.message))
             merged.findings.append(f.message)
     return merged, Exhaustive(len(done), totals["schedules"], totals["nodes"], totals["pruned"], totals["rounds"],
                               reduction.protected() if reduce else 0, len(reduction.frozen), totals["truncated"],
-                              preemptions,
-                              totals["bounded"])
+                              preemptions, totals["bounded"])
 
 
 def exhaustive_mode(found: Exhaustive) -> str:
@@ -329,6 +321,11 @@ def exhaustive_mode(found: Exhaustive) -> str:
     return text
 
 
+def _finding_key(text: str) -> str:
+    """The same finding in two schedules names other objects (io_worker#2, #3)."""
+    return re.sub(r"#\d+", "#N", text)
+
+
 def _merged(runs: list[CodeRun]) -> CodeRun:
     """Findings of all runs (each once), metrics as the first run gives
     them, coverage merged."""
@@ -338,7 +335,7 @@ def _merged(runs: list[CodeRun]) -> CodeRun:
         merged.lines |= r.lines
         merged.notes += [n for n in r.notes if n not in merged.notes]
         for f in r.findings:
-            key = re.sub(r"#\d+", "#N", f)
+            key = _finding_key(f)
             if key not in seen:
                 seen.add(key)
                 merged.findings.append(f)
@@ -368,7 +365,7 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
         request blocks (the worker sleeps in the scheduler, which calls
         io-wq's sleeping/running hooks)."""
         label = work.obj.label
-        if _flags_of(work.obj) & IO_WQ_WORK_CANCEL:
+        if _counter(work.obj.fields["flags"]) & IO_WQ_WORK_CANCEL:
             cancelled[label] = cancelled.get(label, 0) + 1
             return None
         if state["exit_at"] is not None:
@@ -422,7 +419,7 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
     after_exit: list[str] = []
     submitted: list[str] = []
     items: list[Obj] = []
-    state = {"wq": None, "lowered": False, "returned": False, "exit_at": None, "exit_wait": None, "quiet": False}
+    state = {"wq": None, "lowered": False, "returned": False, "exit_at": None, "exit_wait": None}
     getter = next((f for f in ("io_wq_get_acct", "io_wqe_get_acct") if f in program.functions), None)
 
     def quiet_pool() -> list[str]:
@@ -474,9 +471,6 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
             running = _counter(acct.fields["nr_running"])
             if running < 0:
                 out.append(f"{acct.label}: nr_running {running} < 0")
-        if state["quiet"]:
-            state["quiet"] = False
-            out += quiet_pool()
         return out
 
     engine.invariant(invariant)
@@ -500,9 +494,9 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
             while engine.now < step.at_ms / 1000.0:  # userspace until then, running task work as it comes
                 yield Park(step.at_ms / 1000.0 - engine.now, "submitter")
                 yield from kernel.task_work_run(m, "submit")
-            # the invariant looks at the pool at rest after this step
-            state["quiet"] = getter is not None and not state.get("killed")
-            yield from m.access(submitter, "pid", False, "submit")  # that step (a read of the submitter's own)
+            if getter is not None and not state.get("killed"):  # between two steps: is the pool at rest?
+                for problem in quiet_pool():
+                    engine.violated(problem)
             if step.action == "enqueue":
                 for _ in range(step.count):
                     chain = []
@@ -576,7 +570,8 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
 
     def finish() -> CodeRun:
         if state["wq"] is not None and getter is not None:  # the ring was closed, the task lives on
-            problems.extend(quiet_pool())
+            for problem in quiet_pool():
+                engine.violated(problem)
         for info in machine.state.get("task_info", {}).values():
             worker = info.get("arg")
             if worker is not None and info["engine"] is not None and info["engine"].state == "done":

@@ -304,7 +304,7 @@ class Engine:
             if self.invariants:
                 for check in self.invariants:
                     for problem in check():
-                        self._finding(Finding("invariant", problem, (), tuple(self.schedule), self.now))
+                        self.violated(problem)
         blocked = [t.name for t in self.tasks if t.state == "lock"]
         if until is None and blocked:
             self._finding(Finding("deadlock", "tasks wait for locks forever: " + ", ".join(blocked),
@@ -472,6 +472,12 @@ class Engine:
     def _race(self, first: Site, second: Site) -> None:
         self._finding(Finding("data-race", f"data-race on {second.var}: {first} / {second}",
                               (first, second), tuple(self.schedule), self.now))
+
+    def violated(self, problem: str) -> None:
+        """An invariant found broken (by a registered check, or by a task
+        that checks one where only it knows the moment is right): a finding
+        with the schedule so far."""
+        self._finding(Finding("invariant", problem, (), tuple(self.schedule), self.now))
 
     def _finding(self, finding: Finding) -> None:
         if finding.key in self._seen_findings:
