@@ -370,16 +370,16 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
             return None
         if state["exit_at"] is not None:
             after_exit.append(label)
-        slow = exit_blocks.get(label)
-        if label in computes:  # on the CPU: no scheduler hook, the worker counts as running
-            yield Sleep(computes[label])
-        yield from kernel.block(m, site, Sleep(slow if slow is not None and state["exit_at"] is not None
-                                               else blocks.get(label, 0.02)), "work")
+        step = made_by[label]
+        if step.cpu_ms:  # on the CPU: no scheduler hook, the worker counts as running
+            yield Sleep(step.cpu_ms / 1000.0)
+        late = step.after_exit_ms is not None and state["exit_at"] is not None
+        yield from kernel.block(m, site, Sleep((step.after_exit_ms if late else step.block_ms) / 1000.0), "work")
         ran[label] = ran.get(label, 0) + 1
-        if label in queues_task_work:  # as fput() from an io worker: task work on the worker itself
+        if step.task_work is not None:  # as fput() from an io worker: task work on the worker itself
             cb = m.heap.new(program.struct("callback_head"))
             cb.fields["func"] = FuncRef("io_wq_scenario_task_work")
-            task_work_blocks[cb.label] = queues_task_work[label]
+            task_work_blocks[cb.label] = step.task_work / 1000.0
             yield from m.call("task_work_add", [Ptr(m.current()), Ptr(cb), 1], site)  # TWA_RESUME
         return None
 
@@ -410,12 +410,9 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
     machine.reduction = reduction
     machine.state["rlimit_nproc"] = workload.rlimit_nproc
     submitter = kernel.new_task(machine, "submitter")
-    blocks: dict[str, float] = {}
-    exit_blocks: dict[str, float] = {}
+    made_by: dict[str, Step] = {}  # work -> the step that queued it (how it runs)
     links: dict[str, Ptr] = {}  # work -> the linked work io_wq_free_work returns
-    queues_task_work: dict[str, float] = {}  # work -> how long the task work it queues blocks (s)
-    task_work_blocks: dict[str, float] = {}  # callback_head -> the same
-    computes: dict[str, float] = {}  # work -> how long it runs on the CPU before blocking (s)
+    task_work_blocks: dict[str, float] = {}  # callback_head -> how long the task work blocks (s)
     after_exit: list[str] = []
     submitted: list[str] = []
     items: list[Obj] = []
@@ -507,13 +504,7 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
                         if step.hashed is not None:
                             flags |= IO_WQ_WORK_HASHED | (step.hashed << IO_WQ_HASH_SHIFT)
                         _set_flags(work, flags)
-                        blocks[work.label] = step.block_ms / 1000.0
-                        if step.after_exit_ms is not None:
-                            exit_blocks[work.label] = step.after_exit_ms / 1000.0
-                        if step.task_work is not None:
-                            queues_task_work[work.label] = step.task_work / 1000.0
-                        if step.cpu_ms:
-                            computes[work.label] = step.cpu_ms / 1000.0
+                        made_by[work.label] = step
                         submitted.append(work.label)
                         items.append(work)
                         if chain:
