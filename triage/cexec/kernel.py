@@ -440,7 +440,10 @@ class ErrPtr:
         return f"ERR_PTR({self.code})"
 
 
-def _task_info(m: Machine, task: Obj) -> dict:
+def task_info(m: Machine, task: Obj) -> dict:
+    """What the runtime keeps of a task beside its task_struct: queued task
+    work, signals, its engine task, what it is blocked in, what it was
+    created for (create_io_thread's argument)."""
     return m.state.setdefault("task_info", {}).setdefault(task.label, {
         "works": [], "notify": False, "state": 0, "engine": None, "fatal": False})
 
@@ -469,7 +472,7 @@ def start(m: Machine, task: Obj, body, name: str, parent=None):
 
     engine_task = m.engine.spawn(wrapped(), name, parent=parent)
     m.tasks[engine_task.tid] = task
-    _task_info(m, task)["engine"] = engine_task
+    task_info(m, task)["engine"] = engine_task
     return engine_task
 
 
@@ -485,7 +488,8 @@ def create_io_thread(m, site, fn, arg, node):
         return ErrPtr(m.state.get("create_errno", -11))
     m.state["threads_created"] = m.state.get("threads_created", 0) + 1
     n = m.state["threads_created"]
-    task = new_task(m, f"iou-wrk-{n}")
+    name = f"{m.runtime.thread_name}-{n}"
+    task = new_task(m, name)
     task.fields["flags"] |= PF_IO_WORKER  # create_io_thread: CLONE_IO thread, PF_IO_WORKER set by copy_process
 
     def body():
@@ -493,15 +497,15 @@ def create_io_thread(m, site, fn, arg, node):
         yield from m.call(fn.name, [arg], site)
 
     parent = m.engine.current
-    _task_info(m, task)["pending_start"] = (body(), f"iou-wrk-{n}", parent)
-    _task_info(m, task)["arg"] = arg  # what the thread was created for (its io_worker)
+    task_info(m, task)["pending_start"] = (body(), name, parent)
+    task_info(m, task)["arg"] = arg  # what the thread was created for (the argument of its function)
     return Ptr(task)
     yield  # noqa
 
 
 def wake_up_new_task(m, site, tsk):
     task = _obj(tsk, site)
-    info = _task_info(m, task)
+    info = task_info(m, task)
     pending = info.pop("pending_start", None)
     if pending is None:
         return None
@@ -514,7 +518,7 @@ def wake_up_new_task(m, site, tsk):
 def wake_up_process(m, site, tsk):
     if tsk is None:
         return 0
-    info = _task_info(m, _obj(tsk, site))
+    info = task_info(m, _obj(tsk, site))
     if info["engine"] is None:
         return 0
     info["state"] = 0
@@ -523,7 +527,7 @@ def wake_up_process(m, site, tsk):
 
 
 def set_current_state(m, site, state):
-    _task_info(m, m.current())["state"] = state
+    task_info(m, m.current())["state"] = state
     return None
     yield  # noqa
 
@@ -544,7 +548,7 @@ def block(m, site, op, where: str):
     blocked in, kept while it is (invariants that need a quiet pool read
     it). Returns what the engine resumes it with."""
     task = m.current()
-    info = _task_info(m, task)
+    info = task_info(m, task)
     rt = m.runtime
     worker = task is not None and task.fields.get("flags", 0) & PF_IO_WORKER
     if worker and rt.sched_out and rt.sched_out in m.program.functions:
@@ -565,7 +569,7 @@ def schedule_timeout(m, site, timeout):
     set_current_state() is not lost: Park returns at once (the engine's
     pending wake), as try_to_wake_up() leaves the task TASK_RUNNING."""
     task = m.current()
-    info = _task_info(m, task)
+    info = task_info(m, task)
     _no_spinlock_held(m, task, site)
     if info["state"] == 0 and not info["notify"]:
         return timeout  # TASK_RUNNING: schedule() returns at once
@@ -580,24 +584,24 @@ def schedule_timeout(m, site, timeout):
 
 
 def __set_current_state(m, site, state):
-    _task_info(m, m.current())["state"] = state
+    task_info(m, m.current())["state"] = state
     return None
     yield  # noqa
 
 
 def signal_pending(m, site, tsk):
-    info = _task_info(m, _obj(tsk, site))
+    info = task_info(m, _obj(tsk, site))
     return 1 if info["notify"] or info["fatal"] else 0
     yield  # noqa
 
 
 def fatal_signal_pending(m, site, tsk):
-    return 1 if _task_info(m, _obj(tsk, site))["fatal"] else 0
+    return 1 if task_info(m, _obj(tsk, site))["fatal"] else 0
     yield  # noqa
 
 
 def __set_notify_signal(m, site, tsk):
-    _task_info(m, _obj(tsk, site))["notify"] = True
+    task_info(m, _obj(tsk, site))["notify"] = True
     return None
     yield  # noqa
 
@@ -605,7 +609,7 @@ def __set_notify_signal(m, site, tsk):
 def get_signal(m, site, ksig):
     """TIF_NOTIFY_SIGNAL is no signal: task work runs, get_signal() says
     none (0) unless the task was killed."""
-    info = _task_info(m, m.current())
+    info = task_info(m, m.current())
     info["notify"] = False
     yield from task_work_run(m, site)
     return 1 if info["fatal"] else 0
@@ -628,7 +632,7 @@ def init_task_work(m, site, cb, fn):
 
 def task_work_add(m, site, tsk, cb, mode):
     task = _obj(tsk, site)
-    info = _task_info(m, task)
+    info = task_info(m, task)
     if info.get("exited"):
         return -3  # -ESRCH
     # task_work_add publishes with a cmpxchg on task->task_works, which
@@ -645,7 +649,7 @@ def task_work_add(m, site, tsk, cb, mode):
 
 def task_work_cancel_match(m, site, tsk, match, data):
     task = _obj(tsk, site)
-    info = _task_info(m, task)
+    info = task_info(m, task)
     yield from m.access(task, "task_works", True, site, True, "acq_rel")
     for cb in list(info["works"]):
         if (yield from m.call(match.name, [cb, data], site)):
@@ -657,7 +661,7 @@ def task_work_cancel_match(m, site, tsk, match, data):
 def task_work_run(m, site):
     """The current task's queued callbacks, oldest first; returns how many ran."""
     task = m.current()
-    info = _task_info(m, task)
+    info = task_info(m, task)
     n = 0
     while info["works"]:
         yield from m.access(task, "task_works", True, site, True, "acq_rel")
@@ -789,7 +793,7 @@ def is_a_nulls(m, site, p):
 
 
 def set_notify_signal(m, site, tsk):
-    info = _task_info(m, _obj(tsk, site))
+    info = task_info(m, _obj(tsk, site))
     info["notify"] = True
     if info["engine"] is not None:
         yield Wake(info["engine"], site)
@@ -804,12 +808,12 @@ def hlist_nulls_empty(m, site, head):
 
 def test_thread_flag(m, site, flag):
     """Only TIF_NOTIFY_SIGNAL is asked of (task work pending)."""
-    return 1 if _task_info(m, m.current())["notify"] else 0
+    return 1 if task_info(m, m.current())["notify"] else 0
     yield  # noqa
 
 
 def clear_notify_signal(m, site, *args):
-    _task_info(m, m.current())["notify"] = False
+    task_info(m, m.current())["notify"] = False
     return None
     yield  # noqa
 
@@ -860,7 +864,7 @@ def schedule_delayed_work(m, site, dwork, delay):
 
 
 def task_work_pending(m, site, tsk):
-    return 1 if _task_info(m, _obj(tsk, site))["works"] else 0
+    return 1 if task_info(m, _obj(tsk, site))["works"] else 0
     yield  # noqa
 
 
@@ -993,7 +997,7 @@ def runtime() -> Runtime:
         "is_a_nulls": is_a_nulls, "set_notify_signal": set_notify_signal, "hlist_nulls_empty": hlist_nulls_empty,
         "test_thread_flag": test_thread_flag, "clear_notify_signal": clear_notify_signal,
         "tracehook_notify_signal": clear_notify_signal, "audit_alloc_kernel": _returns(0),
-        "audit_free": _nothing, "io_wq_worker_affinity": _returns(0), "hlist_nulls_del_init_rcu": hlist_nulls_del_init_rcu,
+        "audit_free": _nothing, "hlist_nulls_del_init_rcu": hlist_nulls_del_init_rcu,
         "INIT_WORK": INIT_WORK, "schedule_work": schedule_work, "INIT_DELAYED_WORK": INIT_DELAYED_WORK,
         "schedule_delayed_work": schedule_delayed_work, "task_work_pending": task_work_pending,
         "IS_ERR": IS_ERR, "PTR_ERR": PTR_ERR, "ERR_PTR": ERR_PTR, "atomic_or": atomic_or,

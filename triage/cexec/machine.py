@@ -91,6 +91,8 @@ class Runtime:
     # sched_submit_work / sched_update_worker hooks), by function name
     sched_out: str | None = None
     sched_in: str | None = None
+    # what create_io_thread's threads are called (their comm), numbered
+    thread_name: str = "iothread"
 
 
 class Machine:

@@ -432,7 +432,7 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
         for t in engine.tasks:
             if t.state == "done" or t.name == "submitter":
                 continue
-            info = kernel._task_info(m, m.tasks[t.tid])
+            info = kernel.task_info(m, m.tasks[t.tid])
             arg = info.get("arg")
             if not (isinstance(arg, Ptr) and getattr(arg.obj.ctype, "tag", None) == "io_worker"):
                 if info.get("blocked_in") is None:  # 5.12's manager thread, a workqueue item: running
@@ -441,7 +441,7 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
             if info.get("blocked_in") not in ("schedule_timeout", "work"):
                 return []  # a worker in the middle of something
             workers.append(arg)
-        if kernel._task_info(m, submitter)["works"] or any("pending_start" in i for i in infos.values()):
+        if kernel.task_info(m, submitter)["works"] or any("pending_start" in i for i in infos.values()):
             return []  # a worker is being created
         live: dict[int, int] = {}
         for worker in workers:

@@ -169,7 +169,7 @@ def wq_list_for_each(m, site, argv, types):
 def io_run_task_work(m, site):
     """io_uring.h: a task with TIF_NOTIFY_SIGNAL clears it and runs its
     task work (the io-wq worker does, between work items)."""
-    info = kernel._task_info(m, m.current())
+    info = kernel.task_info(m, m.current())
     if not info["works"] and not info["notify"]:
         return 0
     info["notify"] = False
@@ -196,6 +196,7 @@ def runtime(workload=None) -> Runtime:
     rt = kernel.runtime()
     rt.iterators["wq_list_for_each"] = wq_list_for_each
     rt.sched_out, rt.sched_in = "io_wq_worker_sleeping", "io_wq_worker_running"
+    rt.thread_name = "iou-wrk"  # io_wq_worker's set_task_comm(current, "iou-wrk-%d")
     rt.functions["io_run_task_work"] = io_run_task_work
     rt.functions["io_wq_current_is_worker"] = io_wq_current_is_worker
     rt.functions["io_wq_put_hash"] = io_wq_put_hash
