@@ -81,6 +81,19 @@ class Frame:
         self.goto: str | None = None
 
 
+def _mapped(e: E, t: C.CType, f: Callable) -> E:
+    """f of e's value, of type t: pure when e is."""
+    if e.pure:
+        inner = e.fn
+        return E(t, lambda fr: f(inner(fr)), True)
+    g = e.fn
+
+    def run(fr):
+        return f((yield from g(fr)))
+
+    return E(t, run, False)
+
+
 def gen(e: E) -> Callable:
     """The expression as a generator function, whatever it is."""
     if not e.pure:
@@ -842,15 +855,7 @@ class FunctionCompiler:
                  "+": lambda v: v}[op]
         else:
             raise self.stop(f"unary {op}", node)
-        if arg.pure:
-            a = arg.fn
-            return E(rt, lambda fr: f(a(fr)), True)
-        g = arg.fn
-
-        def run(fr):
-            return f((yield from g(fr)))
-
-        return E(rt, run, False)
+        return _mapped(arg, rt, f)
 
     def arith(self, op: str, lt: C.CType, rt: C.CType, node: Node) -> Callable:
         """(a, b, fr, site) -> the result of a op b in C."""
@@ -977,16 +982,7 @@ class FunctionCompiler:
 
     def e_cast_expression(self, node: Node) -> E:
         t = self.p.type_of(node.child_by_field_name("type"))
-        value = self.expr(node.child_by_field_name("value"))
-        if value.pure:
-            f = value.fn
-            return E(t, lambda fr: convert(f(fr), t), True)
-        g = value.fn
-
-        def run(fr):
-            return convert((yield from g(fr)), t)
-
-        return E(t, run, False)
+        return _mapped(self.expr(node.child_by_field_name("value")), t, lambda v: convert(v, t))
 
     def e_sizeof_expression(self, node: Node) -> E:
         type_node = node.child_by_field_name("type")
@@ -1099,16 +1095,7 @@ class FunctionCompiler:
         return self.m_WRITE_ONCE(node, args, order="release")
 
     def m_BIT(self, node, args):
-        n = self.expr(args[0])
-        if n.pure:
-            f = n.fn
-            return E(C.ULONG, lambda fr: C.ULONG.wrap(1 << f(fr)), True)
-        g = n.fn
-
-        def run(fr):
-            return C.ULONG.wrap(1 << (yield from g(fr)))
-
-        return E(C.ULONG, run, False)
+        return _mapped(self.expr(args[0]), C.ULONG, lambda n: C.ULONG.wrap(1 << n))
 
     def _warn(self, node, args, once: bool):
         cond = gen(self.expr(args[0]))
@@ -1364,9 +1351,7 @@ def _array_of(p: Ptr, site: str) -> tuple[Obj, int]:
         return p.obj, p.key
     if p.obj.parent is not None and isinstance(p.obj.parent[1], int):
         return p.obj.parent[0], p.obj.parent[1]
-    if isinstance(p.obj.ctype, C.ArrayType):
-        return p.obj, 0
-    return p.obj, 0
+    return p.obj, 0  # an array itself, or one object as an array of one
 
 
 def _ptr_add(p: Any, n: int, site: str) -> Any:
