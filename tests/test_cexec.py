@@ -375,3 +375,32 @@ def test_lock_reduction_learns_which_accesses_are_no_scheduling_points():
     r.next_round()
     assert r.point("acct.nr_workers@acct#1", ["io_wq#1.lock"], "task:c") and not r.refined
     assert r.point("worker.create_index@io_worker#1", [], "task:b") and r.refined  # a second task after all
+
+
+RCU_FREE = r"""
+struct item { int id; struct rcu_head rcu; };
+
+int reader(void)
+{
+	struct item *it = kzalloc(sizeof(*it), GFP_KERNEL);
+	int v;
+
+	rcu_read_lock();
+	kfree_rcu(it, rcu);
+	v = it->id;
+	rcu_read_unlock();
+	return v + it->id;
+}
+"""
+
+
+def test_kfree_rcu_frees_after_the_read_sections_end():
+    """A reader inside rcu_read_lock() may still look at what kfree_rcu
+    gave back; once the last read section ends the object is freed, and a
+    look after that is a use after free."""
+    program = Program(RCU_FREE, "rcu.c", extra=[kernel.TYPES])
+    m = Machine(program, kernel.runtime())
+    assert run(m, "reader") == 0
+    lines = RCU_FREE.split("\n")
+    free, after = lines.index("\tkfree_rcu(it, rcu);") + 1, lines.index("\treturn v + it->id;") + 1
+    assert m.findings == [("use-after-free", f"reader:{after}", f"item#1.id freed at reader:{free}")]

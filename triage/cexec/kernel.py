@@ -107,15 +107,11 @@ def _i32(v: int) -> int:
 # ------------------------------------------------------------------ locks
 
 
-def _held(m: Machine) -> dict[str, list[str]]:
-    return m.held
-
-
 def spin_lock(m, site, lock, *_):
     name = _obj(lock, site).label
     yield Lock(name, site)
     me = m.current()
-    _held(m).setdefault(me.label if me is not None else "?", []).append(name)
+    m.held.setdefault(me.label if me is not None else "?", []).append(name)
     return None
 
 
@@ -123,7 +119,7 @@ def spin_unlock(m, site, lock, *_):
     name = _obj(lock, site).label
     yield Unlock(name, site)
     me = m.current()
-    held = _held(m).get(me.label if me is not None else "?", [])
+    held = m.held.get(me.label if me is not None else "?", [])
     if name in held:
         held.remove(name)
     return None
@@ -145,24 +141,18 @@ def atomic_set(m, site, p, v):
     return None
 
 
-def atomic_inc(m, site, p):
-    yield from _rmw(m, site, p, lambda old: _i32(old + 1), ordered=False)
-    return None
+def _atomic_add(sign: int, by_one: bool):
+    """atomic_inc/dec (p) and atomic_add/sub (v, p): relaxed, no value returned."""
+    def op(m, site, *args):
+        v, p = (1, args[0]) if by_one else args
+        yield from _rmw(m, site, p, lambda old: _i32(old + sign * v), ordered=False)
+        return None
+
+    return op
 
 
-def atomic_dec(m, site, p):
-    yield from _rmw(m, site, p, lambda old: _i32(old - 1), ordered=False)
-    return None
-
-
-def atomic_add(m, site, v, p):
-    yield from _rmw(m, site, p, lambda old: _i32(old + v), ordered=False)
-    return None
-
-
-def atomic_sub(m, site, v, p):
-    yield from _rmw(m, site, p, lambda old: _i32(old - v), ordered=False)
-    return None
+atomic_inc, atomic_dec = _atomic_add(1, True), _atomic_add(-1, True)
+atomic_add, atomic_sub = _atomic_add(1, False), _atomic_add(-1, False)
 
 
 def atomic_inc_return(m, site, p):
@@ -259,25 +249,20 @@ def _link(m, site, new: Obj, prev: Obj, nxt: Obj, publish: bool):
     prev.fields["next"] = Ptr(new)
 
 
-def list_add(m, site, new, head):
-    h = _obj(head, site)
-    yield from m.access(h, "next", False, site)
-    yield from _link(m, site, _obj(new, site), h, h.fields["next"].obj, False)
-    return None
+def _list_add(tail: bool, rcu: bool):
+    """list_add (after the head), list_add_tail (before it), and the RCU form."""
+    def op(m, site, new, head):
+        h = _obj(head, site)
+        side = "prev" if tail else "next"
+        yield from m.access(h, side, False, site)
+        other = h.fields[side].obj
+        yield from _link(m, site, _obj(new, site), other if tail else h, h if tail else other, rcu)
+        return None
+
+    return op
 
 
-def list_add_tail(m, site, new, head):
-    h = _obj(head, site)
-    yield from m.access(h, "prev", False, site)
-    yield from _link(m, site, _obj(new, site), h.fields["prev"].obj, h, False)
-    return None
-
-
-def list_add_tail_rcu(m, site, new, head):
-    h = _obj(head, site)
-    yield from m.access(h, "prev", False, site)
-    yield from _link(m, site, _obj(new, site), h.fields["prev"].obj, h, True)
-    return None
+list_add, list_add_tail, list_add_tail_rcu = _list_add(False, False), _list_add(True, False), _list_add(True, True)
 
 
 def list_del(m, site, entry, *, init: bool = False, rcu: bool = False):
@@ -359,8 +344,10 @@ def rcu_read_unlock(m, site):
     sections = m.state.setdefault("rcu", [])
     if sections:
         sections.pop()
+    if not sections:  # a grace period has passed: the kfree_rcu'd objects go
+        for p, at in m.state.pop("rcu_frees", []):
+            yield from kfree(m, at, p)
     return None
-    yield  # noqa
 
 
 def kzalloc(m, site, size, *_):
@@ -402,9 +389,14 @@ def kfree(m, site, p, *_):
 
 
 def kfree_rcu(m, site, p, member=None):
-    """Freed after a grace period: readers inside rcu_read_lock() may
-    still look (not modelled: freed at once, so a reader after it is a
-    finding only when it is outside an RCU section)."""
+    """Freed after a grace period: readers inside rcu_read_lock() may still
+    look. While any task is inside a read section the free waits (until
+    the last section ends: a longer grace period than the kernel's, which
+    only waits for the sections already open, so no reader the kernel
+    allows is taken for a use after free)."""
+    if p is not None and m.state.get("rcu"):
+        m.state.setdefault("rcu_frees", []).append((p, site))
+        return None
     return (yield from kfree(m, site, p))
 
 
@@ -466,7 +458,7 @@ def start(m: Machine, task: Obj, body, name: str, parent=None):
         except CFault as fault:  # the kernel would oops: this task ends, the run goes on
             m.findings.append(("oops", fault.site, f"{fault.kind}: {fault.detail} in task {name}"))
         m.state.setdefault("ended", []).append((name, m.engine.now))
-        held = _held(m).get(task.label, [])
+        held = m.held.get(task.label, [])
         if held:
             m.findings.append(("lock held at exit", name, ", ".join(held)))
 
@@ -534,7 +526,7 @@ def set_current_state(m, site, state):
 
 def _no_spinlock_held(m: Machine, task: Obj | None, site: str) -> None:
     """Sleeping with a spinlock held is a bug ("scheduling while atomic")."""
-    held = _held(m).get(task.label, []) if task is not None else []
+    held = m.held.get(task.label, []) if task is not None else []
     if held:
         m.findings.append(("sleeps holding a spinlock", site, ", ".join(held)))
 
