@@ -556,6 +556,9 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
                 state["wq"] = None  # freed: the invariants stop looking
             else:
                 raise ScenarioError(workload.name, f"no such step: {step.action}")
+        while not state["returned"]:  # the task lives on (its ring closed): it runs task work as it comes
+            yield Park(None, "submitter")
+            yield from kernel.task_work_run(m, "submit")
 
     kernel.start(machine, submitter, body(), "submitter")
 
