@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from triage.cexec import ctype as C
 from triage.cexec.compile import Item, SizeOf, container_of
-from triage.cexec.errors import CFault
+from triage.cexec.errors import CannotExecute, CFault
 from triage.cexec.machine import Machine, Runtime
 from triage.cexec.memory import FuncRef, Obj, Ptr, make, root
 from triage.sim.engine import Lock, Park, Sleep, Unlock, Wake
@@ -590,12 +590,6 @@ def fatal_signal_pending(m, site, tsk):
     yield  # noqa
 
 
-def __set_notify_signal(m, site, tsk):
-    task_info(m, _obj(tsk, site))["notify"] = True
-    return None
-    yield  # noqa
-
-
 def get_signal(m, site, ksig):
     """TIF_NOTIFY_SIGNAL is no signal: task work runs, get_signal() says
     none (0) unless the task was killed."""
@@ -758,9 +752,17 @@ def hlist_nulls_add_head_rcu(m, site, node, head):
     return None
 
 
+LIST_POISON2 = "LIST_POISON2"  # what hlist_nulls_del_rcu leaves in pprev: deleting again faults
+
+
 def hlist_nulls_del_rcu(m, site, node, init: bool = False):
+    """Unlink node; the _init form leaves it unhashed (pprev NULL: deleting
+    it again does nothing), the plain form poisons pprev (readers may
+    still walk on through next; a second delete is a kernel oops)."""
     n = _obj(node, site)
     pprev = n.fields["pprev"]
+    if pprev == LIST_POISON2:
+        raise CFault("hlist_nulls_del_rcu of an entry already deleted", n.label, site)
     if pprev is None:
         return None  # not hashed
     nxt = n.fields["next"]
@@ -768,7 +770,7 @@ def hlist_nulls_del_rcu(m, site, node, init: bool = False):
     pprev.obj.fields[pprev.key] = nxt
     if nxt is not None:
         nxt.obj.fields["pprev"] = pprev
-    n.fields["pprev"] = None
+    n.fields["pprev"] = None if init else LIST_POISON2
     return None
 
 
@@ -783,11 +785,16 @@ def is_a_nulls(m, site, p):
 
 
 def set_notify_signal(m, site, tsk):
+    """TIF_NOTIFY_SIGNAL, and the task woken from an interruptible sleep
+    (__set_notify_signal does that too; set_notify_signal adds an IPI)."""
     info = task_info(m, _obj(tsk, site))
     info["notify"] = True
     if info["engine"] is not None:
         yield Wake(info["engine"], site)
     return None
+
+
+__set_notify_signal = set_notify_signal
 
 
 def hlist_nulls_empty(m, site, head):
@@ -796,8 +803,13 @@ def hlist_nulls_empty(m, site, head):
     return 1 if h.fields["first"] is None else 0
 
 
+TIF_NOTIFY_SIGNAL = 17  # the value TYPES gives it
+
+
 def test_thread_flag(m, site, flag):
-    """Only TIF_NOTIFY_SIGNAL is asked of (task work pending)."""
+    """TIF_NOTIFY_SIGNAL (task work pending) is the one flag kept."""
+    if flag != TIF_NOTIFY_SIGNAL:
+        raise CannotExecute.at(f"test_thread_flag({flag})", m.program.name, site)
     return 1 if task_info(m, m.current())["notify"] else 0
     yield  # noqa
 
@@ -921,7 +933,9 @@ def task_rlimit(m, site, task, which):
 
 
 def pr_warn_once(m, site, *args):
-    m.findings.append(("pr_warn_once", site, str(args[0]) if args else ""))
+    if f"pr_warn_once@{site}" not in m.warned:  # once per call site, as the kernel prints it
+        m.warned.add(f"pr_warn_once@{site}")
+        m.findings.append(("pr_warn_once", site, str(args[0]) if args else ""))
     return None
     yield  # noqa
 
