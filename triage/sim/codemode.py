@@ -26,8 +26,6 @@ from triage.cexec.program import Program
 from triage.sim import iowq_c
 from triage.sim.engine import Engine, Park, RandomStrategy, Sleep, Wake
 
-IO_WQ_WORK_CANCEL, IO_WQ_WORK_HASHED, IO_WQ_WORK_UNBOUND = 1, 2, 4
-IO_WQ_HASH_SHIFT = 24
 
 
 @dataclass(frozen=True)
@@ -365,7 +363,7 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
         request blocks (the worker sleeps in the scheduler, which calls
         io-wq's sleeping/running hooks)."""
         label = work.obj.label
-        if _counter(work.obj.fields["flags"]) & IO_WQ_WORK_CANCEL:
+        if _counter(work.obj.fields["flags"]) & flag["IO_WQ_WORK_CANCEL"]:
             cancelled[label] = cancelled.get(label, 0) + 1
             return None
         if state["exit_at"] is not None:
@@ -418,6 +416,7 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
     items: list[Obj] = []
     state = {"wq": None, "lowered": False, "returned": False, "exit_at": None, "exit_wait": None}
     getter = next((f for f in ("io_wq_get_acct", "io_wqe_get_acct") if f in program.functions), None)
+    flag = program.consts  # the work flags as io-wq.h (or its stand-in, iowq_c) defines them
 
     def quiet_pool() -> list[str]:
         """Checked where the pool is at rest (the submitter between two
@@ -499,10 +498,10 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
                     chain = []
                     for _ in range(1 + step.links):
                         work = m.heap.new(program.struct("io_wq_work"))
-                        flags = (IO_WQ_WORK_UNBOUND if step.unbound else 0)
-                        flags |= IO_WQ_WORK_CANCEL if step.cancelled else 0
+                        flags = (flag["IO_WQ_WORK_UNBOUND"] if step.unbound else 0)
+                        flags |= flag["IO_WQ_WORK_CANCEL"] if step.cancelled else 0
                         if step.hashed is not None:
-                            flags |= IO_WQ_WORK_HASHED | (step.hashed << IO_WQ_HASH_SHIFT)
+                            flags |= flag["IO_WQ_WORK_HASHED"] | (step.hashed << flag["IO_WQ_HASH_SHIFT"])
                         _set_flags(work, flags)
                         made_by[work.label] = step
                         submitted.append(work.label)
