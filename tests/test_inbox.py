@@ -13,7 +13,7 @@ import pytest
 from triage.tree.inbox import PublicInbox, message_id_of
 
 from .cli_run import run
-from .kernel_tree import git, snapshot
+from .kernel_tree import git
 
 DIFF = """---
 diff --git a/io_uring/io-wq.c b/io_uring/io-wq.c

@@ -28,7 +28,7 @@ from triage.ingest import read_bytes
 from triage.model import Better, Change, MetricDelta, Person, ScenarioRun
 from triage.report import jsonout
 from triage.ingest.threads import group_thread
-from triage.report.build import build_report, headline, page_name, slugify, unique_page
+from triage.report.build import build_report, headline, slugify, unique_page
 from triage.report.htmlview import index_pages, timeline_svg
 from triage.report.render import render
 from triage.report.reply import WIDTH, mbox, reply_text, reply_warnings

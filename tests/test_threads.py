@@ -11,7 +11,7 @@ from dataclasses import replace
 import pytest
 
 from triage.analysis import analyze_document
-from triage.ingest import read_bytes, read_path
+from triage.ingest import read_bytes
 from triage.ingest.threads import group_thread, is_bug_report, normal_title, trace_functions
 from triage.model import InputResult, PageKind, ReviewState
 from triage.report.amview import am_mbox

@@ -8,7 +8,6 @@ runtime gives: the kernel's list_head, atomic_t ...) or stay opaque.
 
 from __future__ import annotations
 
-import re
 from typing import Iterable
 
 from tree_sitter import Node
@@ -16,10 +15,7 @@ from tree_sitter import Node
 from triage.cexec import ctype as C
 from triage.cexec.source import prepare
 from triage.diff import cexpr
-from triage.diff.csource import has_function_declarator, parse
-
-_DEFINE = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(\w+)[ \t]+(.+?)[ \t]*$", re.MULTILINE)
-
+from triage.diff.csource import has_function_declarator, object_macros, parse
 
 def text(node: Node) -> str:
     return node.text.decode("utf-8", "replace")
@@ -39,24 +35,20 @@ class Program:
         self.lines: set[tuple[str, int]] = set()  # (function, line) of every statement compiled
         self._anon = 0
         for piece in list(extra) + [source]:
-            self._read(prepare(piece), piece is source)
+            self._read(prepare(piece))
 
     # ------------------------------------------------------------- reading
 
-    def _read(self, prepared: str, own: bool) -> None:
+    def _read(self, prepared: str) -> None:
         tree = parse(prepared)
         # integer #defines the file's constants can evaluate (first one wins,
         # as the layout engine has it: `#if BITS_PER_LONG == 64` pairs);
         # before the structs, whose array sizes use them (hash_tail[IO_WQ_NR_HASH_BUCKETS]),
         # and again after the enums, which some of them use
-        defines = {}
-        for m in _DEFINE.finditer(prepared):
-            if "(" in m.group(1):
-                continue
-            defines.setdefault(m.group(1), m.group(2))
+        defines = object_macros(prepared)
         self._defines(defines)
         for node in tree.root_node.children:
-            self._top(node, own)
+            self._top(node)
         self._defines(defines)
 
     def _defines(self, defines: dict[str, str]) -> None:
@@ -67,7 +59,7 @@ class Program:
             if isinstance(value, int):
                 self.consts[name] = value
 
-    def _top(self, node: Node, own: bool) -> None:
+    def _top(self, node: Node) -> None:
         t = node.type
         if t == "function_definition":
             declarator = node.child_by_field_name("declarator")
@@ -79,7 +71,7 @@ class Program:
             self._declaration(node)
         elif t in ("preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif"):
             for child in node.children:
-                self._top(child, own)
+                self._top(child)
         elif t in ("struct_specifier", "union_specifier", "enum_specifier"):
             self.type_of(node)
         elif t == "expression_statement" or t == "ERROR":

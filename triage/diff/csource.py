@@ -25,6 +25,20 @@ def _parser() -> Parser:
 _COMMENT_OR_LITERAL = re.compile(r'("(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\')|(/\*.*?(?:\*/|\Z)|//[^\n]*)', re.S)
 
 
+_OBJECT_MACRO = re.compile(r"^[ \t]*#[ \t]*define[ \t]+(\w+)(?![\w(])[ \t]*(.*)$", re.MULTILINE)
+
+
+def object_macros(text: str) -> dict[str, str]:
+    """Object-like `#define NAME body` (not `NAME(x)`), name -> body. The
+    first definition of a name wins: io-wq.c has `#if BITS_PER_LONG == 64 /
+    #define IO_WQ_HASH_ORDER 6 / #else ... 5`, and the preprocessor
+    condition is not evaluated (the 64-bit build is the one read)."""
+    out: dict[str, str] = {}
+    for m in _OBJECT_MACRO.finditer(text):
+        out.setdefault(m.group(1), m.group(2).strip())
+    return out
+
+
 def blank_comments(text: str) -> str:
     """The text with every comment replaced by spaces (newlines kept, so
     line numbers and columns stay true); string and character literals are

@@ -206,14 +206,8 @@ class _Types:
                 for decl in node.children_by_field_name("declarator"):
                     if decl.type == "type_identifier":
                         self.typedefs.setdefault(decl.text.decode(), node)
-        # object-like macros only: `#define NAME(x)` is a function-like macro.
-        # The first definition of a name wins: io-wq.c has
-        # `#if BITS_PER_LONG == 64 / #define IO_WQ_HASH_ORDER 6 / #else ... 5`
-        # and the profiles are 64-bit; the preprocessor condition is not
-        # evaluated.
-        self.names: dict[str, str | int] = {}
-        for m in re.finditer(r"^[ \t]*#[ \t]*define[ \t]+(\w+)(?![\w(])[ \t]*(.*)$", self.text, re.M):
-            self.names.setdefault(m.group(1), m.group(2).strip())
+        # object-like macros, the first of each name (the profiles are 64-bit)
+        self.names: dict[str, str | int] = dict(csource.object_macros(self.text))
         self.enum_sizes: dict[Node, int | None] = {}
         self._enumerators()
         self.cache: dict[str, StructLayout] = {}
