@@ -6,9 +6,14 @@ io_wq_free_work, the cancel match) played by the workload.
 
 Invariants that need no knowledge of any patch are checked while it runs
 (after every step: per acct nr_workers <= max_workers unless it was
-lowered, nr_running >= 0) and at its end (every work item run or cancelled
-exactly once, io_wq_put_and_exit returned with no worker left, no task
-left blocked, no sleep with a spinlock held).
+lowered, nr_running >= 0; between two steps, when the pool is at rest:
+nr_workers equals the workers that exist for the acct, nr_running is 0)
+and at its end (every work item run or cancelled exactly once,
+io_wq_put_and_exit returned with no worker left, every ended worker's
+references put, nothing hung); the kernel runtime adds its own (a sleep
+or an exit holding a spinlock, a refcount underflow, a use after free,
+a WARN_ON hit, an oops). Exploration: seeded, N random or PCT schedules,
+and exhaustive per instant with a preemption bound (explore_exhaustive).
 """
 
 from __future__ import annotations
