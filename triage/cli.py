@@ -72,6 +72,10 @@ def _emit(text: str, output: Optional[str], force: bool) -> None:
         sys.stdout.write(text)
 
 
+INBOX_HELP = ("A public-inbox archive (git/N.git epochs, or one epoch; else `git config triage.inbox`): inputs "
+              "may be message-ids, each read as its whole thread.")
+
+
 @app.command()
 def analyze(
     inputs: list[str] = typer.Argument(..., help="Mail, mbox thread, format-patch, git show output, diff or web-archive text."),
@@ -90,9 +94,7 @@ def analyze(
                                   "results kept on disk (see README: cache)."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Inputs analysed at once, each in a process of its own "
                              "(0: one per core). Output order is the inputs' order whatever the number."),
-    inbox: Optional[str] = typer.Option(None, "--inbox", help="A public-inbox archive (git/N.git epochs, or one "
-                                        "epoch; else `git config triage.inbox`): inputs may be message-ids, each "
-                                        "read as its whole thread."),
+    inbox: Optional[str] = typer.Option(None, "--inbox", help=INBOX_HELP),
 ) -> None:
     """What each patch is and what it touches: subject, author, trailers, commits
     named, stable tags, and every hunk mapped to the C symbol it changes. With a
@@ -151,9 +153,7 @@ def report(
                                   "results kept on disk (see README: cache)."),
     jobs: int = typer.Option(0, "--jobs", "-j", help="Inputs analysed at once, each in a process of its own "
                              "(0: one per core). Output order is the inputs' order whatever the number."),
-    inbox: Optional[str] = typer.Option(None, "--inbox", help="A public-inbox archive (git/N.git epochs, or one "
-                                        "epoch; else `git config triage.inbox`): inputs may be message-ids, each "
-                                        "read as its whole thread."),
+    inbox: Optional[str] = typer.Option(None, "--inbox", help=INBOX_HELP),
 ) -> None:
     """A report per patch for the stable decision: the verdict and its
     reasons, metadata and trailers, the symbol table beside each hunk with the
@@ -453,13 +453,8 @@ def scan(
 
 
 def _inbox_path(given: Optional[str]) -> Optional[str]:
-    """--inbox, else `git config triage.inbox` (user's config)."""
-    if given:
-        return given
-    from triage.tree.repo import user_config
-
-    configured = user_config("triage.inbox")
-    return os.path.expanduser(configured) if configured else None
+    """--inbox, else `git config triage.inbox`."""
+    return _configured(given, None, "triage.inbox")
 
 
 # A thread touching io-wq: a subject that names it (folded subjects
@@ -560,16 +555,22 @@ def _simulate_code(scenario: str, source: str, seed: int, knobs: str, horizon: O
         sys.stdout.write(render("simulate-code.txt.j2", c=view))
 
 
-def _repo_path(given: Optional[str]) -> Optional[str]:
-    """--repo, else $TRIAGE_REPO, else `git config triage.repo` (user's config)."""
+def _configured(given: Optional[str], env: Optional[str], key: str) -> Optional[str]:
+    """The option, else the environment variable, else `git config KEY`
+    (the user's config), ~ expanded."""
     if given:
         return given
-    if os.environ.get("TRIAGE_REPO"):
-        return os.environ["TRIAGE_REPO"]
+    if env and os.environ.get(env):
+        return os.environ[env]
     from triage.tree.repo import user_config
 
-    configured = user_config("triage.repo")
+    configured = user_config(key)
     return os.path.expanduser(configured) if configured else None
+
+
+def _repo_path(given: Optional[str]) -> Optional[str]:
+    """--repo, else $TRIAGE_REPO, else `git config triage.repo`."""
+    return _configured(given, "TRIAGE_REPO", "triage.repo")
 
 
 def _tree_args(repo: Optional[str], branches: Optional[str]) -> tuple[Optional[str], Optional[list[str]]]:
