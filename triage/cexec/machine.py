@@ -193,7 +193,8 @@ class Machine:
             else:
                 me = self.current()
                 label = me.label if me is not None else "?"
-                yield Access(var, write, atomic, order, site, self.reduction.point(var, self.held.get(label, ()), label))
+                point = self.reduction.point(var, self.held.get(label, ()), label)
+                yield Access(var, write, atomic, order, site, point)
 
     # --------------------------------------------------------- findings
 

@@ -24,7 +24,8 @@ LORE = "https://lore.kernel.org/r/"
 VERDICT_ORDER = ("backport", "backport with work", "stable candidate", "stable backport", "check first",
                  "not yet upstream", "undetermined", "not tagged for stable", "do not backport", "superseded",
                  "nothing to backport", "no patch")
-VERDICT_CLASS = {"do not backport": "warn", "superseded": "quiet", "backport": "act", "backport with work": "work", "stable candidate": "act",
+VERDICT_CLASS = {"do not backport": "warn", "superseded": "quiet", "backport": "act", "backport with work": "work",
+                 "stable candidate": "act",
                  "stable backport": "act", "check first": "warn", "not yet upstream": "warn",
                  "undetermined": "unknown", "not tagged for stable": "quiet", "nothing to backport": "done",
                  "no patch": "quiet", "needed": "act", "needs backport work": "work", "already fixed": "done",
