@@ -29,7 +29,7 @@ def kinds(run: CodeRun) -> str:
     """Each finding by kind: the invariant it breaks, the variable a race
     is on, the function a WARN is in."""
     found = set()
-    for f in run.findings:
+    for f in map(str, run.findings):
         if f.startswith("data-race on "):
             found.add("race on " + re.sub(r"#\d+", "", f.split(":")[0][len("data-race on "):]))
         elif " > max_workers " in f:

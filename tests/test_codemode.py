@@ -5,6 +5,7 @@ scenario. First workload: worker churn."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -52,7 +53,7 @@ def test_worker_churn_runs_on_every_real_io_wq_c_from_5_12():
             continue
         program = load_program((folder / "io-wq.c").read_text())
         result = run_churn(program, seed=0)
-        kinds = sorted({re.sub(r"#\d+", "", f.split(":")[0]) for f in result.findings})
+        kinds = sorted({re.sub(r"#\d+", "", f.message.split(":")[0]) for f in result.findings})
         rows.append((folder.name, result.metrics["workers_created"], result.metrics["works_run"], kinds))
         # every work item ran and was freed; at the end every worker has exited
         assert (result.metrics["works_run"], result.metrics["works_freed"],
@@ -63,7 +64,7 @@ def test_worker_churn_runs_on_every_real_io_wq_c_from_5_12():
             # the worker->flags race, the only finding, each one between a plain write and a test_bit read
             assert kinds == ["data-race on io_worker.flags@io_worker"], folder.name
             assert all("read to io_worker.flags" in f and ("io_wq_get_acct" in f or "io_wqe_get_acct" in f)
-                       for f in result.findings), folder.name
+                       for f in map(str, result.findings)), folder.name
         else:
             # 5.12-5.14 have the plain writes too, but no other task reads
             # worker->flags in this workload: nothing is claimed either way
@@ -157,7 +158,7 @@ def test_every_workload_and_the_invariants(folder, expected):
     for name, kinds in expected.items():
         result = run_workload(program, WORKLOADS[name], seed=0)
         found = set()
-        for f in result.findings:
+        for f in map(str, result.findings):
             if "io_worker.flags" in f:
                 found.add("worker->flags")
             elif re.search(r"nr_workers \d+ > max_workers", f):
@@ -181,6 +182,38 @@ def test_every_workload_and_the_invariants(folder, expected):
             run_workload(program, WORKLOADS["max-workers-lowered"])
 
 
+def test_a_finding_shows_its_schedule_and_the_c_that_led_to_it():
+    """Each finding carries its evidence. An invariant on a counter: the
+    last writes to that counter with their lines (6.18.2: nr_workers
+    taken down twice for one worker, by the idle-timeout path in
+    io_wq_worker and again by io_worker_cancel_cb for the create request
+    that worker queued; read in the file: lines 712 and 213). A WARN:
+    the statements run last, ending on the WARN_ON_ONCE's line (5.13's
+    io_wqe_wake_worker:244). Shown by `simulate` in text and JSON."""
+    need_kernel_iowq()
+    path = KERNEL_IOWQ / "6.18.2-873db247" / "io-wq.c"
+    result = run_workload(load_program(path.read_text()), WORKLOADS["create-request-outlives-worker"], seed=0)
+    (finding,) = result.findings
+    assert (finding.kind, finding.message) == ("invariant", "io_wq#1.acct[0]: nr_workers 0 at rest, 1 worker(s) "
+                                                            "exist for it")
+    assert finding.time == 9.0 and finding.schedule
+    assert [line.split(" writes ")[0] for line in finding.trail] == [
+        "submitter io_wq_create_worker:335", "submitter io_wq_create_worker:335", "iou-wrk-1 io_wq_worker:712",
+        "iou-wrk-1 io_worker_cancel_cb:213"]
+    old = run_workload(load_program((KERNEL_IOWQ / "5.13-dcbec418" / "io-wq.c").read_text()),
+                       WORKLOADS["no-unbound-workers"], seed=0)
+    warn = next(f for f in old.findings if f.kind == "WARN_ON")
+    assert warn.trail[-2:] == ("submitter io_wqe_wake_worker:238", "submitter io_wqe_wake_worker:244")
+    text = run("simulate", "create-request-outlives-worker", "--source", str(path))
+    assert "the C that led to it, oldest first:\n" in text.stdout
+    assert "        iou-wrk-1 io_worker_cancel_cb:213 writes io_wq_acct.nr_workers@io_wq#1.acct[0] (t=5.205000s)\n" \
+        in text.stdout
+    shown = json.loads(run("simulate", "create-request-outlives-worker", "--source", str(path), "--format",
+                           "json").stdout)["findings"][0]
+    assert shown["kind"] == "invariant" and shown["time_s"] == 9.0 and shown["trail"] == list(finding.trail)
+    assert shown["schedule"] == list(finding.schedule)
+
+
 def test_schedules_in_code_mode():
     """N random schedules of a file's code: findings of all of them, each once."""
     need_kernel_iowq()
@@ -196,7 +229,7 @@ def test_schedules_in_code_mode():
 
 
 def _race_keys(run_) -> set:
-    return {re.sub(r"#\d+", "#N", f) for f in run_.findings if f.startswith("data-race")}
+    return {f.key for f in run_.findings if f.kind == "data-race"}
 
 
 def test_exhaustive_flags_exploration_keeps_the_race_and_finds_none_where_fixed():
@@ -336,6 +369,6 @@ def test_the_model_and_the_files_own_code_on_worker_flags(folder, knob, model_ra
     scenario = S.REGISTRY["worker-flags"]
     model = S.run(scenario.name, scenario.base.with_(worker_flags_atomic=knob == "on"), seed=0, trace=False)
     code, schedules = explore_workload(load_program(source), WORKLOADS["worker-flags"], 4)
-    assert (model.metrics["racy_flag_pairs"] > 0, any("io_worker.flags" in f for f in code.findings)) == \
+    assert (model.metrics["racy_flag_pairs"] > 0, any("io_worker.flags" in f.message for f in code.findings)) == \
         (model_racy, code_racy)
     assert schedules == 4

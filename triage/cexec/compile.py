@@ -231,6 +231,7 @@ class FunctionCompiler:
         def covered(fr):
             m = fr.m
             m.lines.add(key)
+            m.trail.append((m.engine.current if m.engine is not None else None, key))
             m.statements += 1
             if m.statements > m.max_statements:
                 # a loop on locals never yields to the engine: bound it here

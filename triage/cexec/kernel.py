@@ -174,7 +174,7 @@ def refcount_set(m, site, p, v):
 def refcount_inc(m, site, p):
     old = yield from _rmw(m, site, p, lambda old: _i32(old + 1))
     if old == 0:
-        m.findings.append(("refcount", site, "refcount_t: increment on 0; use-after-free"))
+        m.finding("refcount", site, "refcount_t: increment on 0; use-after-free")
     return None
 
 
@@ -186,7 +186,7 @@ def refcount_inc_not_zero(m, site, p):
 def refcount_dec_and_test(m, site, p):
     old = yield from _rmw(m, site, p, lambda old: old - 1)
     if old <= 0:
-        m.findings.append(("refcount", site, "refcount_t: underflow; use-after-free"))
+        m.finding("refcount", site, "refcount_t: underflow; use-after-free")
     return 1 if old == 1 else 0
 
 
@@ -381,7 +381,7 @@ def kfree(m, site, p, *_):
         return None
     obj = root(_obj(p, site))
     if obj.freed:
-        m.findings.append(("double free", site, obj.label))
+        m.finding("double free", site, obj.label)
     obj.freed = True
     obj.freed_at = site
     return None
@@ -456,12 +456,12 @@ def start(m: Machine, task: Obj, body, name: str, parent=None):
         except TaskExit:
             pass
         except CFault as fault:  # the kernel would oops: this task ends, the run goes on
-            m.findings.append(("oops", fault.site, f"{fault.kind}: {fault.detail} in task {name}"))
+            m.finding("oops", fault.site, f"{fault.kind}: {fault.detail} in task {name}")
         m.state.setdefault("ended", []).append((name, m.engine.now))
         task_info(m, task)["exited"] = True  # exit_task_work(): task_work_add to it fails from now on
         held = m.held.get(task.label, [])
         if held:
-            m.findings.append(("lock held at exit", name, ", ".join(held)))
+            m.finding("lock held at exit", name, ", ".join(held))
 
     engine_task = m.engine.spawn(wrapped(), name, parent=parent)
     m.tasks[engine_task.tid] = task
@@ -532,7 +532,7 @@ def _no_spinlock_held(m: Machine, task: Obj | None, site: str) -> None:
     """Sleeping with a spinlock held is a bug ("scheduling while atomic")."""
     held = m.held.get(task.label, []) if task is not None else []
     if held:
-        m.findings.append(("sleeps holding a spinlock", site, ", ".join(held)))
+        m.finding("sleeps holding a spinlock", site, ", ".join(held))
 
 
 def block(m, site, op, where: str):
@@ -935,7 +935,7 @@ def task_rlimit(m, site, task, which):
 def pr_warn_once(m, site, *args):
     if f"pr_warn_once@{site}" not in m.warned:  # once per call site, as the kernel prints it
         m.warned.add(f"pr_warn_once@{site}")
-        m.findings.append(("pr_warn_once", site, str(args[0]) if args else ""))
+        m.finding("pr_warn_once", site, str(args[0]) if args else "")
     return None
     yield  # noqa
 

@@ -10,6 +10,7 @@ named values (`jiffies`, `HZ`). It knows the kernel, not the file.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -24,6 +25,8 @@ from triage.cexec.program import Program
 # thousand; a loop that never ends on locals alone (no shared access, so no
 # scheduling point) would otherwise hang the run.
 MAX_STATEMENTS = 2_000_000
+TRAIL = 16  # statements a finding shows: the C lines that led to it
+WRITES = 6  # writes kept per shared variable: where a counter an invariant reads was last changed
 
 
 def member_var(obj: Obj, key: Any) -> str:
@@ -102,6 +105,9 @@ class Machine:
         self.heap = Heap()
         self.globals: dict[str, Obj] = {}
         self.findings: list[tuple[str, str, str]] = []  # (kind, site, detail)
+        self.evidence: list[tuple[tuple[str, ...], float, tuple[str, ...]]] = []  # each one's (schedule, time, trail)
+        self.trail: deque = deque(maxlen=TRAIL)  # (engine task, (function, line)) of the last statements run
+        self.writes: dict[str, deque] = {}  # shared variable -> (task name, site, time) of its last writes
         self.wraps: list[tuple[str, str]] = []
         self.warned: set[str] = set()
         self.lines: set[tuple[str, int]] = set()
@@ -140,7 +146,7 @@ class Machine:
         acct does this worker count in?). It may read and write memory,
         nothing else (a lock, a sleep, a wake is refused); the lines it
         runs, what it finds and its statements are not the run's."""
-        lines, findings, statements = set(self.lines), len(self.findings), self.statements
+        lines, findings, statements, trail = set(self.lines), len(self.findings), self.statements, list(self.trail)
         gen = self.call(name, args, "invariant")
         try:
             while True:
@@ -153,7 +159,10 @@ class Machine:
         finally:
             gen.close()
             self.lines, self.statements = lines, statements
+            self.trail.clear()
+            self.trail.extend(trail)
             del self.findings[findings:]
+            del self.evidence[findings:]
 
     def iterator(self, name: str, site: str) -> Callable:
         fn = self.runtime.iterators.get(name)
@@ -188,6 +197,12 @@ class Machine:
             self.use_after_free(obj, key, site)
         if obj.shared:
             var = member_var(obj, key)
+            if write and self.engine is not None:
+                task = self.engine.current
+                seen = self.writes.get(var)
+                if seen is None:
+                    seen = self.writes[var] = deque(maxlen=WRITES)
+                seen.append((task.name if task is not None else "-", site, self.engine.now))
             if self.reduction is None:
                 yield Access(var, write, atomic, order, site)
             else:
@@ -198,15 +213,40 @@ class Machine:
 
     # --------------------------------------------------------- findings
 
+    def finding(self, kind: str, site: str, detail: str) -> None:
+        """A finding of the runtime or the file's code, with its evidence:
+        the engine's schedule so far and the C lines run last."""
+        self.findings.append((kind, site, detail))
+        engine = self.engine
+        self.evidence.append((tuple(engine.schedule) if engine is not None else (),
+                              engine.now if engine is not None else 0.0, self.trail_lines()))
+
+    def writes_to(self, obj: Obj, key: Any) -> tuple[str, ...]:
+        """The last writes to a member of a shared object, oldest first,
+        each `task function:line writes var (t=...)`: where a counter an
+        invariant found wrong was changed."""
+        var = member_var(obj, key)
+        return tuple(f"{task} {site} writes {var} (t={when:.6f}s)" for task, site, when in self.writes.get(var, ()))
+
+    def trail_lines(self) -> tuple[str, ...]:
+        """The last statements run, oldest first, each `task function:line`
+        (a run of the same line by the same task once)."""
+        out: list[str] = []
+        for task, (name, line) in self.trail:
+            text = f"{task.name if task is not None else '-'} {name}:{line}"
+            if not out or out[-1] != text:
+                out.append(text)
+        return tuple(out)
+
     def warn(self, site: str, once: bool) -> None:
         if once and site in self.warned:
             return
         self.warned.add(site)
-        self.findings.append(("WARN_ON", site, "WARN_ON_ONCE hit" if once else "WARN_ON hit"))
+        self.finding("WARN_ON", site, "WARN_ON_ONCE hit" if once else "WARN_ON hit")
 
     def wrapped(self, site: str, detail: str) -> None:
         self.wraps.append((site, detail))
-        self.findings.append(("unsigned wrap", site, detail))
+        self.finding("unsigned wrap", site, detail)
 
     def use_after_free(self, obj: Obj, key: Any, site: str) -> None:
-        self.findings.append(("use-after-free", site, f"{obj.label}.{key} freed at {obj.freed_at}"))
+        self.finding("use-after-free", site, f"{obj.label}.{key} freed at {obj.freed_at}")

@@ -63,11 +63,18 @@ def _base_name(knobs) -> str:
     return "custom"
 
 
+def _code_finding(f) -> dict:
+    """A code-mode finding with what shows it: the schedule and the C
+    lines the tasks ran last."""
+    return {"kind": f.kind, "message": f.message, "time_s": round(f.time, 6), "schedule": list(f.schedule),
+            "trail": list(f.trail)}
+
+
 def code_run_view(scenario: str, source: str, mode: str, run, coverage=None) -> dict:
     """`triage simulate SCENARIO --source FILE`: what the file's own C did."""
     view = {"scenario": scenario, "source": source, "mode": mode, "steps": run.steps,
             "metrics": [{"name": k, "value": v} for k, v in run.metrics.items()],
-            "findings": list(run.findings), "notes": list(run.notes)}
+            "findings": [_code_finding(f) for f in run.findings], "notes": list(run.notes)}
     if coverage is not None:
         view["coverage"] = [{"function": name, "ran": len(ran), "lines": len(ran) + len(missed),
                              "missed": missed} for name, ran, missed in coverage]

@@ -141,10 +141,31 @@ WORKLOADS = {w.name: w for w in (
 CODE_SCENARIOS = tuple(WORKLOADS)
 
 
+@dataclass(frozen=True)
+class CodeFinding:
+    """A finding of a code-mode run with what shows it: the schedule up
+    to it (the task chosen at each choice point) and the C lines the
+    tasks ran last (`task function:line`, oldest first); none for what
+    is checked at the end of the run (work lost, references not put)."""
+
+    kind: str  # data-race | invariant | deadlock | step-limit | WARN_ON | use-after-free | ... | at the end
+    message: str
+    schedule: tuple[str, ...] = ()
+    trail: tuple[str, ...] = ()
+    time: float = 0.0  # virtual seconds
+
+    def __str__(self) -> str:
+        return self.message
+
+    @property
+    def key(self) -> str:
+        return _finding_key(self.message)
+
+
 @dataclass
 class CodeRun:
     metrics: dict[str, float] = field(default_factory=dict)
-    findings: list[str] = field(default_factory=list)
+    findings: list[CodeFinding] = field(default_factory=list)
     lines: set = field(default_factory=set)  # (function, line) of every statement run
     notes: list[str] = field(default_factory=list)  # what the kernel printed that is no bug (pr_warn_once)
     steps: int = 0
@@ -300,11 +321,11 @@ def explore_exhaustive(program: Program, workload: Workload, horizon: float | No
         found = explore_window((instant, instant))
         todo = sorted(set(todo) | (found.instants - done))
     merged = _merged(runs)
-    keys = {_finding_key(x) for x in merged.findings}
+    keys = {x.key for x in merged.findings}
     for f in findings.values():  # also those of runs stopped at a choice point
         if _finding_key(f.message) not in keys:
             keys.add(_finding_key(f.message))
-            merged.findings.append(f.message)
+            merged.findings.append(CodeFinding(f.kind, f.message, f.schedule, f.trail, f.time))
     return merged, Exhaustive(len(done), totals["schedules"], totals["nodes"], totals["pruned"], totals["rounds"],
                               reduction.protected() if reduce else 0, len(reduction.frozen), totals["truncated"],
                               preemptions, totals["bounded"])
@@ -338,7 +359,7 @@ def _merged(runs: list[CodeRun]) -> CodeRun:
         merged.lines |= r.lines
         merged.notes += [n for n in r.notes if n not in merged.notes]
         for f in r.findings:
-            key = _finding_key(f)
+            key = f.key
             if key not in seen:
                 seen.add(key)
                 merged.findings.append(f)
@@ -410,6 +431,7 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
                                                "io_wq_match_scenario": match,
                                                "io_wq_scenario_task_work": task_work_done}))
     machine.engine = engine
+    engine.context = machine.trail_lines
     machine.reduction = reduction
     machine.state["rlimit_nproc"] = workload.rlimit_nproc
     submitter = kernel.new_task(machine, "submitter")
@@ -456,23 +478,29 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
         for acct in state["accts"]:
             nr, running = acct.fields["nr_workers"], _counter(acct.fields["nr_running"])
             if nr != live.get(id(acct), 0):
-                out.append(f"{acct.label}: nr_workers {nr} at rest, {live.get(id(acct), 0)} worker(s) exist for it")
+                out.append((f"{acct.label}: nr_workers {nr} at rest, {live.get(id(acct), 0)} worker(s) exist for it",
+                            m.writes_to(acct, "nr_workers")))
             if running != 0:
-                out.append(f"{acct.label}: nr_running {running} at rest, every worker asleep")
+                out.append((f"{acct.label}: nr_running {running} at rest, every worker asleep",
+                            m.writes_to(acct.fields["nr_running"], "counter")
+                            if isinstance(acct.fields["nr_running"], Obj) else m.writes_to(acct, "nr_running")))
         return out
 
     def invariant() -> list[str]:
+        """After every step; each violation with the writes that made it."""
         if state["wq"] is None:
             return []
-        out = []
         for acct in state["accts"]:
             nr, cap = acct.fields["nr_workers"], acct.fields["max_workers"]
             if nr > cap and not state["lowered"]:
-                out.append(f"{acct.label}: nr_workers {nr} > max_workers {cap}")
+                engine.violated(f"{acct.label}: nr_workers {nr} > max_workers {cap}",
+                                machine.writes_to(acct, "nr_workers"))
             running = _counter(acct.fields["nr_running"])
             if running < 0:
-                out.append(f"{acct.label}: nr_running {running} < 0")
-        return out
+                engine.violated(f"{acct.label}: nr_running {running} < 0", machine.writes_to(
+                    acct.fields["nr_running"], "counter") if isinstance(acct.fields["nr_running"], Obj)
+                    else machine.writes_to(acct, "nr_running"))
+        return []
 
     engine.invariant(invariant)
 
@@ -496,8 +524,8 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
                 yield Park(step.at_ms / 1000.0 - engine.now, "submitter")
                 yield from kernel.task_work_run(m, "submit")
             if getter is not None and not state.get("killed"):  # between two steps: is the pool at rest?
-                for problem in quiet_pool():
-                    engine.violated(problem)
+                for problem, trail in quiet_pool():
+                    engine.violated(problem, trail)
             if step.action == "enqueue":
                 for _ in range(step.count):
                     chain = []
@@ -568,8 +596,8 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
 
     def finish() -> CodeRun:
         if state["wq"] is not None and getter is not None:  # the ring was closed, the task lives on
-            for problem in quiet_pool():
-                engine.violated(problem)
+            for problem, trail in quiet_pool():
+                engine.violated(problem, trail)
         for info in machine.state.get("task_info", {}).values():
             worker = info.get("arg")
             if worker is not None and info["engine"] is not None and info["engine"].state == "done":
@@ -610,8 +638,11 @@ def _result(engine, machine, submitted, ran, cancelled, freed, problems, state, 
         ends = [t for name, t in machine.state.get("ended", []) if name.startswith("iou-wrk")]
         run_gone = (max(ends) - closing) * 1000 if not alive and ends else None
         run.metrics["last_worker_gone_after_close_ms"] = round(run_gone, 3) if run_gone is not None else None
-    run.findings = ([f.message for f in engine.findings]
-                    + [f"{k} at {s}: {d}" for k, s, d in machine.findings if k not in NOTES] + problems)
+    run.findings = ([CodeFinding(f.kind, f.message, f.schedule, f.trail, f.time) for f in engine.findings]
+                    + [CodeFinding(k, f"{k} at {s}: {d}", schedule, trail, time)
+                       for (k, s, d), (schedule, time, trail) in zip(machine.findings, machine.evidence)
+                       if k not in NOTES]
+                    + [CodeFinding("at the end", p, tuple(engine.schedule), (), engine.now) for p in problems])
     run.notes = [f"{k} at {s}: {d}" for k, s, d in machine.findings if k in NOTES]
     return run
 

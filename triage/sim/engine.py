@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import heapq
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Generator, Iterable
 
 # ------------------------------------------------------------------ operations
@@ -154,6 +154,7 @@ class Finding:
     sites: tuple[Site, ...] = ()
     schedule: tuple[str, ...] = ()  # task names chosen at each step
     time: float = 0.0
+    trail: tuple[str, ...] = ()  # what the tasks ran last, as the engine's context gave it (C lines in code mode)
 
     @property
     def key(self) -> tuple:
@@ -247,6 +248,9 @@ class Engine:
         self.races = races
         self.current: Task | None = None
         self._seen_findings: set = set()
+        # what ran last, for a finding (code mode: the C lines of the last
+        # statements, by task); None: findings carry none
+        self.context: Callable[[], tuple[str, ...]] | None = None
         # vector clocks (race detection)
         self.vc: dict[int, list[int]] = {}
         self.var_write: dict[str, tuple[int, int, Site]] = {}
@@ -473,16 +477,19 @@ class Engine:
         self._finding(Finding("data-race", f"data-race on {second.var}: {first} / {second}",
                               (first, second), tuple(self.schedule), self.now))
 
-    def violated(self, problem: str) -> None:
+    def violated(self, problem: str, trail: tuple[str, ...] = ()) -> None:
         """An invariant found broken (by a registered check, or by a task
         that checks one where only it knows the moment is right): a finding
-        with the schedule so far."""
-        self._finding(Finding("invariant", problem, (), tuple(self.schedule), self.now))
+        with the schedule so far, and what led to it (the checker's trail,
+        else the context's)."""
+        self._finding(Finding("invariant", problem, (), tuple(self.schedule), self.now, trail))
 
     def _finding(self, finding: Finding) -> None:
         if finding.key in self._seen_findings:
             return
         self._seen_findings.add(finding.key)
+        if self.context is not None and not finding.trail:
+            finding = replace(finding, trail=self.context())
         self.findings.append(finding)
         self.log(f"FINDING {finding.kind}: {finding.message}")
 
