@@ -1,11 +1,12 @@
 """The code-mode table (run by hand, not part of the suite):
 
-    python -m tests.codemode_table [--seeds N]
+    python -m tests.codemode_table [--seeds N] [--churn]
 
 Each io-wq.c of ../shared/kernel-io-wq x each code-mode workload: runs or
 stops (with the construct), findings by kind, and the workload's counts;
 then per file the coverage of the functions issue 14 names by all
-workloads together."""
+workloads together. The closed-loop worker-churn (a minute per file) only
+with --churn."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import time
 
 from triage.cexec.errors import CannotExecute
 from triage.errors import TriageError
-from triage.sim.codemode import WORKLOADS, CodeRun, coverage, load_program, run_workload
+from triage.sim.codemode import QUICK, WORKLOADS, CodeRun, coverage, load_program, run_workload
 
 from .conftest import kernel_versions
 
@@ -46,6 +47,7 @@ def kinds(run: CodeRun) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--churn", action="store_true", help="run the closed-loop worker-churn too")
     args = parser.parse_args()
     start = time.perf_counter()
     for folder in kernel_versions():
@@ -57,6 +59,8 @@ def main() -> None:
             continue
         merged = CodeRun()
         for w in WORKLOADS.values():
+            if w.name not in QUICK and not args.churn:
+                continue
             cells = []
             for seed in range(args.seeds):
                 try:

@@ -321,7 +321,7 @@ def test_every_real_io_wq_c_compiles_from_5_12():
 def test_a_loop_that_never_ends_is_stopped():
     p = Program("int spin(void)\n{\n\tint i = 0;\n\tfor (;;)\n\t\ti++;\n\treturn i;\n}\n", "spin.c")
     m = Machine(p)
-    m.max_statements = 10_000
+    m.max_statements = m.limit = 10_000
     with pytest.raises(CannotExecute, match=r"cannot execute: a run of more than 10,000 statements \(a loop that "
                                             r"never ends\?\) at spin.c:5 in spin"):
         run(m, "spin")

@@ -234,9 +234,7 @@ class FunctionCompiler:
             m.trail.append((m.engine.current if m.engine is not None else None, key))
             m.statements += 1
             if m.statements > m.max_statements:
-                # a loop on locals never yields to the engine: bound it here
-                raise CannotExecute(f"a run of more than {m.max_statements:,} statements (a loop that never "
-                                    "ends?)", m.program.name, line, name)
+                m.check_progress(name, line)
             return (yield from run(fr))
 
         return covered

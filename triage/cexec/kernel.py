@@ -482,6 +482,7 @@ def create_io_thread(m, site, fn, arg, node):
     m.state["threads_created"] = m.state.get("threads_created", 0) + 1
     n = m.state["threads_created"]
     name = f"{m.runtime.thread_name}-{n}"
+    m.state.setdefault("created", []).append((name, m.engine.now))
     task = new_task(m, name)
     task.fields["flags"] |= PF_IO_WORKER  # create_io_thread: CLONE_IO thread, PF_IO_WORKER set by copy_process
 

@@ -114,7 +114,9 @@ class Machine:
         self.state: dict[str, Any] = {}  # the runtime's own (locks held, RCU sections ...)
         self.engine = None  # the Engine the tasks run on, when they run on one
         self.statements = 0
-        self.max_statements = MAX_STATEMENTS
+        self.max_statements = MAX_STATEMENTS  # where check_progress looks next
+        self.limit = MAX_STATEMENTS  # statements allowed with no engine step between
+        self._steps_at_check = -1
         self.tasks: dict[int, Obj] = {}  # engine task id -> its task_struct
         self.held: dict[str, list[str]] = {}  # task label -> the locks it holds, in order taken
         self.reduction: LockReduction | None = None  # exhaustive exploration's: see LockReduction
@@ -163,6 +165,18 @@ class Machine:
             self.trail.extend(trail)
             del self.findings[findings:]
             del self.evidence[findings:]
+
+    def check_progress(self, function: str, line: int) -> None:
+        """Every `limit` statements: a loop on locals never yields to the
+        engine, so the engine cannot stop it. If no engine step happened
+        in the last `limit` statements, stop it here; else look again
+        `limit` statements on (a long run of many short steps is fine)."""
+        steps = self.engine.steps if self.engine is not None else -1
+        if steps == self._steps_at_check or self.engine is None:
+            raise CannotExecute(f"a run of more than {self.limit:,} statements (a loop that never ends?)",
+                                self.program.name, line, function)
+        self._steps_at_check = steps
+        self.max_statements = self.statements + self.limit
 
     def iterator(self, name: str, site: str) -> Callable:
         fn = self.runtime.iterators.get(name)

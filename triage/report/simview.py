@@ -74,7 +74,8 @@ def code_run_view(scenario: str, source: str, mode: str, run, coverage=None) -> 
     """`triage simulate SCENARIO --source FILE`: what the file's own C did."""
     view = {"scenario": scenario, "source": source, "mode": mode, "steps": run.steps,
             "metrics": [{"name": k, "value": v} for k, v in run.metrics.items()],
-            "findings": [_code_finding(f) for f in run.findings], "notes": list(run.notes)}
+            "findings": [_code_finding(f) for f in run.findings], "notes": list(run.notes),
+            "unchecked": list(run.unchecked)}
     if coverage is not None:
         view["coverage"] = [{"function": name, "ran": len(ran), "lines": len(ran) + len(missed),
                              "missed": missed} for name, ran, missed in coverage]

@@ -18,8 +18,9 @@ and exhaustive per instant with a preemption bound (explore_exhaustive).
 
 from __future__ import annotations
 
+import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from triage.cexec import kernel
 from triage.cexec import ctype as C
@@ -58,19 +59,57 @@ class Step:
 
 
 @dataclass(frozen=True)
+class LoopItem:
+    """One request a closed-loop submitter queues each cycle."""
+
+    ms: float  # how long it takes
+    blocks: float  # the chance it blocks its worker for that time (1: always, an fsync); else it computes
+    hashed: bool = False  # hashed by the submitter's file (serialised per file)
+    unbound: bool = False
+
+
+@dataclass(frozen=True)
+class Loop:
+    """Closed-loop submitters (the model's worker-churn): `files` tasks,
+    each per cycle queues its items, waits until all complete, spends
+    gap_ms in userspace, until until_ms; the churn metrics are measured
+    from warmup_ms to until_ms."""
+
+    files: int
+    items: tuple[LoopItem, ...]
+    gap_ms: float
+    until_ms: float
+    warmup_ms: float
+
+
+@dataclass(frozen=True)
 class Workload:
     name: str
     description: str
     bounded: int
     steps: tuple[Step, ...]
+    loop: Loop | None = None
     create_fails: int = 0  # create_io_thread fails (-EAGAIN) this many times, once io_wq_create returned
     horizon: float = 60.0
     requires: tuple[str, ...] = ()  # entry points the file must have (io_wq_max_workers: 5.15 on)
     rlimit_nproc: int = 1024  # the task's RLIMIT_NPROC: the unbound acct's max_workers
 
 
+# the model's worker-churn (scenarios._build_churn) on the file's code:
+# the reporter's workload of 9d83e1f05c98 (fsync-heavy writes churning
+# iou-wrk threads). 8 s, not the model's 20: the code runs at a fifth of
+# the model's speed, and 8 s already holds the first idle timeouts (5 s)
+# and 2 s of steady state after a 6 s warm-up
+CHURN = Loop(files=8, items=(LoopItem(0.02, 0.1, hashed=True), LoopItem(5.0, 1.0)), gap_ms=0.05,
+             until_ms=8000.0, warmup_ms=6000.0)
+
 WORKLOADS = {w.name: w for w in (
-    Workload("worker-churn", "Bursts of blocking work items, pauses long enough for idle workers to time out "
+    Workload("worker-churn", "The model's scenario of that name: 8 files in one ring, per file and cycle a 20 us "
+             "write hashed by file (blocks 1 time in 10) and a 5 ms fsync (always blocks), the next cycle when "
+             "both complete, 50 us apart; counts workers created and exited, per second after a 6 s warm-up "
+             "(the reporter's workload of 9d83e1f05c98). 8 s, then exit.",
+             16, (Step(8000.0, "exit"),), loop=CHURN, horizon=8.5),
+    Workload("worker-bursts", "Bursts of blocking work items, pauses long enough for idle workers to time out "
              "(WORKER_IDLE_TIMEOUT is 5 s): workers created and exited, the sleeping/running hooks, task work.",
              4, tuple(Step(burst * 6000.0, "enqueue", 4) for burst in range(3)) + (Step(18500.0, "exit"),)),
     Workload("last-worker-keepalive", "The model's scenario of that name: a task uses one ring (a bound and an "
@@ -139,6 +178,20 @@ WORKLOADS = {w.name: w for w in (
              1, (Step(0.0, "enqueue", 1), Step(100.0, "exit")), rlimit_nproc=0),
 )}
 CODE_SCENARIOS = tuple(WORKLOADS)
+# the workloads of a few hundred thousand steps at most (seconds in all);
+# a closed loop (worker-churn: 8 virtual s, about a minute here) runs
+# when asked for by name
+QUICK = tuple(name for name, w in WORKLOADS.items() if w.loop is None)
+
+
+def until(workload: Workload, ms: float) -> Workload:
+    """A closed-loop workload shortened to ms (loop and exit at ms, the
+    warm-up at most half of it): the same workload at a scale a test can
+    run."""
+    if workload.loop is None:
+        raise ValueError(f"{workload.name} is no closed loop")
+    loop = replace(workload.loop, until_ms=ms, warmup_ms=min(workload.loop.warmup_ms, ms / 2))
+    return replace(workload, loop=loop, steps=(Step(ms, "exit"),), horizon=ms / 1000.0 + 0.5)
 
 
 @dataclass(frozen=True)
@@ -168,6 +221,7 @@ class CodeRun:
     findings: list[CodeFinding] = field(default_factory=list)
     lines: set = field(default_factory=set)  # (function, line) of every statement run
     notes: list[str] = field(default_factory=list)  # what the kernel printed that is no bug (pr_warn_once)
+    unchecked: list[str] = field(default_factory=list)  # what this run could not check, and why
     steps: int = 0
 
 
@@ -211,7 +265,7 @@ def accts(wq: Obj) -> list[Obj]:
 def run_workload(program: Program, workload: Workload, seed: int = 0, horizon: float | None = None) -> CodeRun:
     """One seeded schedule of the workload on the file's code."""
     engine = Engine(RandomStrategy(seed), trace=False)
-    finish = setup(program, workload, engine)
+    finish = setup(program, workload, engine, seed=seed)
     engine.run(until=horizon or workload.horizon)
     return finish()
 
@@ -358,6 +412,7 @@ def _merged(runs: list[CodeRun]) -> CodeRun:
     for r in runs:
         merged.lines |= r.lines
         merged.notes += [n for n in r.notes if n not in merged.notes]
+        merged.unchecked += [n for n in r.unchecked if n not in merged.unchecked]
         for f in r.findings:
             key = f.key
             if key not in seen:
@@ -373,7 +428,7 @@ def _counter(value) -> int:
     return value
 
 
-def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
+def setup(program: Program, workload: Workload, engine: Engine, reduction=None, seed: int = 0):
     """The workload's tasks and invariants on a fresh engine; returns the
     function that reads the result once the engine has run. `reduction`:
     a LockReduction (exhaustive exploration) that says which accesses are
@@ -398,8 +453,14 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
         if step.cpu_ms:  # on the CPU: no scheduler hook, the worker counts as running
             yield Sleep(step.cpu_ms / 1000.0)
         late = step.after_exit_ms is not None and state["exit_at"] is not None
-        yield from kernel.block(m, site, Sleep((step.after_exit_ms if late else step.block_ms) / 1000.0), "work")
+        if step.block_ms or late:  # it sleeps: the scheduler calls the hooks
+            yield from kernel.block(m, site, Sleep((step.after_exit_ms if late else step.block_ms) / 1000.0),
+                                    "work")
         ran[label] = ran.get(label, 0) + 1
+        done_at[label] = engine.now
+        waiter = waiting_for.pop(label, None)
+        if waiter is not None:  # the CQE wakes the submitter waiting in io_uring_enter
+            yield Wake(waiter, "io_wq_submit_work")
         if step.task_work is not None:  # as fput() from an io worker: task work on the worker itself
             cb = m.heap.new(program.struct("callback_head"))
             cb.fields["func"] = FuncRef("io_wq_scenario_task_work")
@@ -439,6 +500,9 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
     links: dict[str, Ptr] = {}  # work -> the linked work io_wq_free_work returns
     task_work_blocks: dict[str, float] = {}  # callback_head -> how long the task work blocks (s)
     after_exit: list[str] = []
+    done_at: dict[str, float] = {}  # work -> when it completed (run, not cancelled)
+    waiting_for: dict[str, object] = {}  # work -> the engine task (a loop's) its completion wakes
+    rng = random.Random(seed)  # a loop item blocks or not: drawn as the model draws it
     submitted: list[str] = []
     items: list[Obj] = []
     state = {"wq": None, "lowered": False, "returned": False, "exit_at": None, "exit_wait": None}
@@ -456,7 +520,7 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
         infos = m.state.get("task_info", {})
         workers = []
         for t in engine.tasks:
-            if t.state == "done" or t.name == "submitter":
+            if t.state == "done" or t.name == "submitter" or t.tid in parked:
                 continue
             info = kernel.task_info(m, m.tasks[t.tid])
             arg = info.get("arg")
@@ -504,6 +568,44 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
 
     engine.invariant(invariant)
 
+    def new_work(step: Step) -> Obj:
+        """A work item as io_uring prepares it for io_wq_enqueue."""
+        work = machine.heap.new(program.struct("io_wq_work"))
+        flags = (flag["IO_WQ_WORK_UNBOUND"] if step.unbound else 0)
+        flags |= flag["IO_WQ_WORK_CANCEL"] if step.cancelled else 0
+        if step.hashed is not None:
+            flags |= flag["IO_WQ_WORK_HASHED"] | (step.hashed << flag["IO_WQ_HASH_SHIFT"])
+        _set_flags(work, flags)
+        made_by[work.label] = step
+        submitted.append(work.label)
+        items.append(work)
+        return work
+
+    def file_loop(wq, loop: Loop, file: int):
+        """One file's submitter: its items each cycle, then io_uring_enter
+        until every one completed, then userspace; the last cycle starts
+        before loop.until_ms."""
+        m = machine
+        me = engine.current
+        while engine.now < loop.until_ms / 1000.0 and state["exit_at"] is None:
+            cycle = []
+            for item in loop.items:  # drawn in the model's order: one draw per item that may block
+                blocks = item.blocks >= 1.0 or (item.blocks > 0 and rng.random() < item.blocks)
+                step = Step(engine.now * 1000.0, "enqueue", block_ms=item.ms if blocks else 0.0,
+                            cpu_ms=0.0 if blocks else item.ms, unbound=item.unbound,
+                            hashed=file if item.hashed else None)
+                work = new_work(step)
+                waiting_for[work.label] = me
+                cycle.append(work.label)
+                yield from m.call("io_wq_enqueue", [wq, Ptr(work)], "submit")
+            while any(label not in done_at and label not in cancelled for label in cycle):
+                parked.add(me.tid)
+                yield Park(None, "io_uring_enter")
+                parked.discard(me.tid)
+            yield Sleep(loop.gap_ms / 1000.0)
+
+    parked: set[int] = set()  # loop tasks waiting in io_uring_enter (at rest as far as io-wq goes)
+
     def body():
         m = machine
         data = m.heap.new(program.struct("io_wq_data"))
@@ -519,6 +621,10 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
             raise CFault("io_wq_create failed", repr(wq), "setup")
         state["wq"], state["accts"] = wq, accts(wq.obj)
         m.state["create_fails"] = workload.create_fails  # worker creation fails from here on (not a 5.12 manager's)
+        if workload.loop is not None:
+            for file in range(workload.loop.files):
+                kernel.start(m, kernel.new_task(m, f"submit-file{file}"), file_loop(wq, workload.loop, file),
+                             f"submit-file{file}", parent=engine.current)
         for step in workload.steps:
             while engine.now < step.at_ms / 1000.0:  # userspace until then, running task work as it comes
                 yield Park(step.at_ms / 1000.0 - engine.now, "submitter")
@@ -530,15 +636,7 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
                 for _ in range(step.count):
                     chain = []
                     for _ in range(1 + step.links):
-                        work = m.heap.new(program.struct("io_wq_work"))
-                        flags = (flag["IO_WQ_WORK_UNBOUND"] if step.unbound else 0)
-                        flags |= flag["IO_WQ_WORK_CANCEL"] if step.cancelled else 0
-                        if step.hashed is not None:
-                            flags |= flag["IO_WQ_WORK_HASHED"] | (step.hashed << flag["IO_WQ_HASH_SHIFT"])
-                        _set_flags(work, flags)
-                        made_by[work.label] = step
-                        submitted.append(work.label)
-                        items.append(work)
+                        work = new_work(step)
                         if chain:
                             links[chain[-1].label] = Ptr(work)
                         chain.append(work)
@@ -604,25 +702,62 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None):
                 refs = _counter(worker.obj.fields.get("ref"))
                 if refs:
                     problems.append(f"{worker.obj.label}: {refs} reference(s) never put after its worker ended")
-        return _result(engine, machine, submitted, ran, cancelled, freed, problems, state, after_exit,
-                       task_work_ran)
+        last = max(step.at_ms for step in workload.steps) / 1000.0
+        cut = engine.now < last and not state["returned"]
+        run = _result(engine, machine, submitted, ran, cancelled, freed, problems, state, after_exit,
+                      task_work_ran, cut)
+        if cut:
+            run.unchecked.append(f"the run stopped at {engine.now:g} s, before the workload's last step at {last:g} s: "
+                             "work lost and a hang at exit were not checked")
+        if workload.loop is not None:
+            run.metrics.update(churn_metrics(workload.loop, machine.state, done_at, engine.now))
+        return run
 
     return finish
+
+
+def churn_metrics(loop: Loop, kernel_state: dict, done_at: dict[str, float], now: float) -> dict:
+    """The model's worker-churn metrics (scenarios._measure_churn) over
+    the loop's span, from the threads the file's code created and saw
+    end: created and exited before loop.until_ms, per second after the
+    warm-up, most and time-weighted mean alive, distinct workers (each
+    thread is one), work items completed. The model's idle seconds are
+    not measured here (io-wq's idle state is the file's own)."""
+    until, warm = min(loop.until_ms / 1000.0, now), loop.warmup_ms / 1000.0  # a run cut short: to its end
+    created = [t for name, t in kernel_state.get("created", []) if t < until]
+    exited = [t for name, t in kernel_state.get("ended", []) if t < until and name.startswith("iou-wrk")]
+    events = sorted([(t, 1) for t in created] + [(t, -1) for t in exited])
+    alive = peak = 0
+    weighted, last = 0.0, 0.0
+    for when, change in events:
+        weighted += alive * (when - last)
+        alive, last = alive + change, when
+        peak = max(peak, alive)
+    weighted += alive * (until - last)
+    span = max(until - warm, 1e-9)
+    return {"workers_exited": len(exited), "distinct_worker_ids": len(created), "peak_workers": peak,
+            "mean_workers": round(weighted / until, 2) if until else 0.0,
+            "creates_per_s_after_warmup": round(sum(1 for t in created if t >= warm) / span, 3),
+            "exits_per_s_after_warmup": round(sum(1 for t in exited if t >= warm) / span, 3),
+            "works_done": sum(1 for t in done_at.values() if t < until)}
 
 
 NOTES = ("pr_warn_once",)  # what the kernel prints without it being a bug
 
 
-def _result(engine, machine, submitted, ran, cancelled, freed, problems, state, after_exit, task_work_ran) -> CodeRun:
+def _result(engine, machine, submitted, ran, cancelled, freed, problems, state, after_exit, task_work_ran,
+            cut: bool = False) -> CodeRun:
+    """`cut`: the run stopped (its horizon) before the workload's last
+    step: what only its end shows (work lost, a hang) is not checked."""
     problems = list(problems)
     created = machine.state.get("threads_created", 0)
     alive = [t for t in engine.tasks if t.state != "done" and t.name.startswith("iou-wrk")]
     for label in submitted:
         n = ran.get(label, 0) + cancelled.get(label, 0)
-        if n != 1:
+        if n > 1 or (n == 0 and not cut):
             problems.append(f"work {label} {'never run nor cancelled' if n == 0 else f'run or cancelled {n} times'}")
     closing = state.get("closed_at")
-    if not state["returned"] and closing is None:
+    if not state["returned"] and closing is None and not cut:
         problems.append("io_wq_put_and_exit never returned (hang)")
     blocked = [t.name for t in engine.tasks if t.state not in ("done",) and t.name == "submitter"]
     if blocked and state["returned"]:
@@ -645,10 +780,6 @@ def _result(engine, machine, submitted, ran, cancelled, freed, problems, state, 
                     + [CodeFinding("at the end", p, tuple(engine.schedule), (), engine.now) for p in problems])
     run.notes = [f"{k} at {s}: {d}" for k, s, d in machine.findings if k in NOTES]
     return run
-
-
-def run_churn(program: Program, seed: int = 0, horizon: float = 60.0) -> CodeRun:
-    return run_workload(program, WORKLOADS["worker-churn"], seed, horizon)
 
 
 def coverage(program: Program, run: CodeRun, functions: list[str] | None = None) -> list[tuple[str, list, list]]:
