@@ -439,6 +439,71 @@ class ScenarioRun:
         return tuple(d for d in self.metrics if d.change is Change.REGRESSED)
 
 
+class FindingChange(str, Enum):
+    """A finding of the file's own code, before and after the patch."""
+
+    INTRODUCED = "introduced by the patch"  # after only
+    FIXED = "fixed by the patch"  # before only
+    UNCHANGED = "not changed"  # in both
+
+
+@dataclass(frozen=True)
+class CodeEvidence:
+    """A finding of a code-mode run (io-wq's own C) with what shows it."""
+
+    change: FindingChange
+    kind: str  # data-race | invariant | WARN_ON | use-after-free | at the end | ...
+    message: str  # as the run that shows it gives it (after for introduced and unchanged, before for fixed)
+    key: str  # the same finding in either file and any scenario (no object, line or count numbers)
+    schedule: tuple[str, ...] = ()  # the task chosen at each choice point, up to the finding
+    trail: tuple[str, ...] = ()  # the C that led to it: `task function:line`, oldest first
+    time: float = 0.0  # virtual seconds
+
+
+@dataclass(frozen=True)
+class CodeScenarioRun:
+    """One code-mode workload run on the pre-image and on the patched file,
+    same seeds, same schedules."""
+
+    scenario: str
+    reached: tuple[str, ...]  # the changed lines it ran: "before io_wq_enqueue:1012", "after ..."
+    mode: str  # "seed 0 and 3 more random schedules"
+    metrics: tuple[MetricDelta, ...] = ()
+    findings: tuple[CodeEvidence, ...] = ()
+    outcome: Outcome = Outcome.NO_DIFFERENCE
+    stopped: str = ""  # a side could not run: which and why (then nothing is compared)
+
+
+@dataclass(frozen=True)
+class ChangedLine:
+    side: str  # before (a line the patch removes or rewrites) | after (a line it adds)
+    line: int
+    function: str  # "" outside any function
+    text: str
+
+
+@dataclass(frozen=True)
+class CodeDelta:
+    """What the patch does to io-wq's behaviour from its own code: the
+    scenarios whose coverage meets a changed line, run on the pre-image and
+    on the patched file."""
+
+    path: str
+    runs: tuple[CodeScenarioRun, ...] = ()
+    not_exercised: tuple[ChangedLine, ...] = ()  # changed code lines no scenario ran
+    definitions: tuple[ChangedLine, ...] = ()  # changed lines outside function bodies (structs, macros)
+    skipped: tuple[str, ...] = ()  # scenarios not run, and why
+    stopped: str = ""  # the file's code cannot run at all (which side, what construct)
+
+    @property
+    def introduced(self) -> tuple[tuple[str, CodeEvidence], ...]:
+        return tuple((r.scenario, f) for r in self.runs for f in r.findings if f.change is FindingChange.INTRODUCED)
+
+    @property
+    def fixed(self) -> tuple[tuple[str, CodeEvidence], ...]:
+        return tuple((r.scenario, f) for r in self.runs for f in r.findings if f.change is FindingChange.FIXED)
+
+
 @dataclass(frozen=True)
 class Behaviour:
     """What the patch changes in io-wq's behaviour, as far as the model
@@ -451,6 +516,7 @@ class Behaviour:
     touching: tuple[str, ...] = ()  # scenarios exercising the touched symbols
     summary: str = ""
     claims: tuple[Claim, ...] = ()
+    code: CodeDelta | None = None  # the scenarios run on the file's own code, where its whole pre-image is known
 
 
 # ------------------------------------------------------------------ kernel tree

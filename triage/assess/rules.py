@@ -86,7 +86,8 @@ def real_bug(a: Analysis) -> RuleCheck:
     rule = "fixes a real bug"
     if b is None:
         return RuleCheck(rule, "unknown", "behaviour not analysed (--no-behaviour)")
-    if not b.runs:
+    code_runs = b.code.runs if b.code is not None else ()
+    if not b.runs and not code_runs:
         if b.claims:
             said = "; ".join(f"{c.knob} {c.before or '?'} -> {c.after or '?'} (\"{c.quote[:120]}\")"
                              for c in b.claims)
@@ -102,7 +103,18 @@ def real_bug(a: Analysis) -> RuleCheck:
                   for d in r.regressed]
         better += [f"{r.scenario}: {d.metric} {d.before} -> {d.after} ({d.better.value} is better)"
                    for d in r.improved]
-    where = f"simulated from the patch's code (probed on the {b.images})"
+    for r in code_runs:  # io-wq's own C, before and after
+        worse += [f"{r.scenario} (its C): introduces {f.message[:120]}" for f in r.findings
+                  if f.change.value == "introduced by the patch"]
+        better += [f"{r.scenario} (its C): fixes {f.message[:120]}" for f in r.findings
+                   if f.change.value == "fixed by the patch"]
+        worse += [f"{r.scenario} (its C): {d.metric} {d.before} -> {d.after} ({d.better.value} is better)"
+                  for d in r.metrics if d.change.value == "regressed"]
+        better += [f"{r.scenario} (its C): {d.metric} {d.before} -> {d.after} ({d.better.value} is better)"
+                   for d in r.metrics if d.change.value == "improved"]
+    where = ("simulated from the patch's code ("
+             + ", ".join(x for x in (f"knobs probed on the {b.images}" if b.runs else "",
+                                     "io-wq's own C run before and after" if code_runs else "") if x) + ")")
     if worse:
         return RuleCheck(rule, "fail", f"{where}: worse: " + "; ".join(worse[:4])
                          + (f"; better: {'; '.join(better[:2])}" if better else ""))
@@ -131,6 +143,9 @@ def patch_verdict(a: Analysis, checks: tuple[RuleCheck, ...]) -> tuple[str, list
     if not a.message.own_diffs:
         return "no patch", _no_patch_reasons(a.message)
     failed = [f"{c.rule}: {c.reason}" for c in checks if c.status == "fail"]
+    code = a.behaviour.code if a.behaviour is not None else None
+    if code is not None and code.introduced:
+        return "do not backport", introduced_reasons(code) + failed
     if a.tree is not None and a.tree.branches:
         by: dict[str, list[str]] = {}
         for b in a.tree.branches:
@@ -154,6 +169,24 @@ def patch_verdict(a: Analysis, checks: tuple[RuleCheck, ...]) -> tuple[str, list
     if tagged:
         return "stable candidate", ["tagged for stable (Fixes: or Cc: stable); no tree given to check branches"]
     return "not tagged for stable", ["neither Fixes: nor Cc: stable; no tree given to check branches"]
+
+
+def introduced_reasons(code) -> list[str]:
+    """A line per finding the patch's own code introduces (the same one in
+    several scenarios once), with the scenarios that show it and the C
+    that led to it in the first."""
+    grouped: dict[str, list] = {}
+    for scenario, f in code.introduced:
+        grouped.setdefault(f.key, []).append((scenario, f))
+    out = []
+    for shown in grouped.values():
+        scenario, f = shown[0]
+        names = ", ".join(s for s, _ in shown)
+        led = "; ".join(f.trail[-2:]) if f.trail else "at the end of the run"
+        out.append(f"the patch introduces {f.message}: io-wq's own C shows it after the patch and not before, in "
+                   f"{len(shown)} scenario(s) ({names}); in {scenario} at t={f.time:.6f}s after "
+                   f"{len(f.schedule)} choice(s), the C that led to it: {led}")
+    return out
 
 
 def _no_patch_reasons(m) -> list[str]:

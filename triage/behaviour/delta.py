@@ -44,7 +44,52 @@ def behaviour_of(message: Message, symbols: tuple[SymbolChange, ...], images: di
     touched = {c.symbol for c in symbols} | {p.name for p in message.prose_symbols}
     touching = tuple(s.name for s in registry.REGISTRY.values()
                      if s.name not in done and touched & set(s.symbols))
-    return Behaviour(images_used, knobs, tuple(runs), touching, _summary(changed, claims, images_used), claims)
+    code = None
+    if run_scenarios and images_used == "source file":
+        code = _code_delta(message, images)
+    summary = _summary(changed, claims, images_used)
+    if code is not None:
+        summary = _code_summary(code) + ("" if changed else "; no knob of the model changes")
+    return Behaviour(images_used, knobs, tuple(runs), touching, summary, claims, code)
+
+
+def _code_delta(message: Message, images: dict[str, tuple[str, str]]):
+    """The code-mode workloads on the whole pre-image and its patched
+    copy, for the io-wq.c the patch changes (the file the interpreter
+    runs; another file's change is not run here)."""
+    from triage.sim.codedelta import code_delta
+
+    for d in message.own_diffs:
+        for f in d.files:
+            if f.path.endswith("io-wq.c") and f.path in images:
+                before, after = images[f.path]
+                return code_delta(f.path, before, after)
+    return None
+
+
+def _code_summary(code) -> str:
+    """What running the patch's own code showed, in a line."""
+    if code.stopped:
+        return f"its own code cannot be run: {code.stopped}"
+    if not code.runs:
+        return "no scenario runs a line the patch changes" + (
+            f" ({len(code.not_exercised)} changed line(s) not exercised)" if code.not_exercised else "")
+    keys_in = {f.key for _, f in code.introduced}
+    keys_out = {f.key for _, f in code.fixed}
+    parts = []
+    if keys_in:
+        parts.append(f"introduces {len(keys_in)} finding(s)")
+    if keys_out:
+        parts.append(f"fixes {len(keys_out)} finding(s)")
+    worse = [r.scenario for r in code.runs if r.outcome.value in ("regresses", "mixed")]
+    better = [r.scenario for r in code.runs if r.outcome.value in ("improves", "mixed")]
+    if not parts:
+        parts.append("no finding changes")
+    text = (f"its own code, run in {len(code.runs)} scenario(s) that reach the change: " + ", ".join(parts)
+            + f"; better in {len(better)}, worse in {len(worse)}")
+    if code.not_exercised:
+        text += f"; {len(code.not_exercised)} changed line(s) not exercised"
+    return text
 
 
 def _summary(changed: list[KnobChange], claims: tuple[Claim, ...], images_used: str) -> str:

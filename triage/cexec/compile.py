@@ -102,7 +102,7 @@ def gen(e: E) -> Callable:
 
     def g(fr):
         return f(fr)
-        yield  # noqa: unreachable - makes g a generator
+        yield  # unreachable: makes g a generator
 
     return g
 
@@ -225,6 +225,7 @@ class FunctionCompiler:
         """Coverage: the line of every statement (and declaration) run."""
         key = (self.name, node.start_point[0] + 1)
         self.p.lines.add(key)
+        self.p.spans[key] = max(self.p.spans.get(key, 0), node.end_point[0] + 1)
 
         name, line = key
 

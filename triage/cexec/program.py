@@ -33,14 +33,18 @@ class Program:
         self.extern: set[str] = set()  # globals declared `extern` by a runtime's C: the runtime gives their value
         self.compiled: dict[str, object] = {}
         self.lines: set[tuple[str, int]] = set()  # (function, line) of every statement compiled
+        self.spans: dict[tuple[str, int], int] = {}  # (function, line) of a statement -> its last line
+        self.own: dict[str, tuple[int, int]] = {}  # the source's own functions -> (first, last) line
         self._anon = 0
-        for piece in list(extra) + [source]:
-            self._read(prepare(piece))
+        pieces = list(extra) + [source]
+        for index, piece in enumerate(pieces):
+            self._read(prepare(piece), own=index == len(pieces) - 1)
 
     # ------------------------------------------------------------- reading
 
-    def _read(self, prepared: str) -> None:
+    def _read(self, prepared: str, own: bool = False) -> None:
         tree = parse(prepared)
+        self._reading_own = own
         # integer #defines the file's constants can evaluate (first one wins,
         # as the layout engine has it: `#if BITS_PER_LONG == 64` pairs);
         # before the structs, whose array sizes use them (hash_tail[IO_WQ_NR_HASH_BUCKETS]),
@@ -67,6 +71,10 @@ class Program:
             if name:
                 self.functions[name] = node
                 self.returns[name] = ret
+                if self._reading_own:  # the lines of the file itself (the runtime's C has its own numbering)
+                    self.own[name] = (node.start_point[0] + 1, node.end_point[0] + 1)
+                else:
+                    self.own.pop(name, None)
         elif t in ("declaration", "type_definition"):
             self._declaration(node)
         elif t in ("preproc_if", "preproc_ifdef", "preproc_else", "preproc_elif"):

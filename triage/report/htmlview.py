@@ -242,7 +242,32 @@ def _behaviour(b) -> dict:
     return {"origin": words.origin_text(b.images), "summary": b.summary, "knobs": knobs,
             "runs": [_run(r) for r in b.runs], "touching": ", ".join(b.touching),
             "claims": [{"knob": c.knob, "before": c.before or "?", "after": c.after or "?", "quote": c.quote}
-                       for c in b.claims]}
+                       for c in b.claims],
+            "code": _code(b.code) if b.code is not None else None}
+
+
+CODE_FINDING_CLASS = {"introduced by the patch": "warn", "fixed by the patch": "done", "not changed": "quiet"}
+CODE_ORDER = {"introduced by the patch": 0, "fixed by the patch": 1, "not changed": 2}
+
+
+def _code(c) -> dict:
+    """The scenarios run on the patch's own code (pre-image and patched file)."""
+    runs = []
+    for r in c.runs:
+        runs.append({
+            "scenario": r.scenario, "mode": r.mode, "reached": list(r.reached), "stopped": r.stopped,
+            "outcome": words.OUTCOME_WORD[r.outcome], "outcome_cls": OUTCOME_CLASS[r.outcome],
+            "metrics": [{"name": d.metric, "before": d.before, "after": d.after, "better": d.better.value,
+                         "change": words.CHANGE_WORD[d.change], "cls": CHANGE_CLASS.get(d.change, ""), "help": d.help}
+                        for d in r.metrics],
+            "findings": [{"change": f.change.value, "cls": CODE_FINDING_CLASS[f.change.value], "kind": f.kind,
+                          "message": f.message, "trail": list(f.trail), "time": f"{f.time:.6f}",
+                          "schedule": compress_schedule(f.schedule), "choices": len(f.schedule)}
+                         for f in sorted(r.findings, key=lambda f: CODE_ORDER[f.change.value])],
+        })
+    return {"path": c.path, "stopped": c.stopped, "runs": runs, "skipped": list(c.skipped),
+            "not_exercised": [words.changed_line_text(x) for x in c.not_exercised],
+            "definitions": [words.changed_line_text(x) for x in c.definitions]}
 
 
 CHANGE_CLASS = {Change.IMPROVED: "better", Change.REGRESSED: "worse", Change.MOVED: "moved"}

@@ -165,7 +165,27 @@ def _behaviour(b) -> dict:
                      "findings": findings, "outcome": words.OUTCOME_WORD[r.outcome], "from": r.metrics_from,
                      "start": start})
     return {"origin": words.origin_text(b.images), "summary": b.summary, "knobs": knobs, "runs": runs,
-            "touching": ", ".join(b.touching), "claims": [words.claim_text(c) for c in b.claims]}
+            "touching": ", ".join(b.touching), "claims": [words.claim_text(c) for c in b.claims],
+            "code": _code(b.code) if b.code is not None else None}
+
+
+def _code(c) -> dict:
+    """The scenarios run on the patch's own code: introduced findings
+    first, with what shows them."""
+    runs = []
+    for r in c.runs:
+        rows = [f"{d.metric:<34} {d.before!s:<14} {d.after!s:<14} {words.CHANGE_WORD[d.change]}" for d in r.metrics
+                if d.change.value != "unchanged"]
+        order = {"introduced by the patch": 0, "fixed by the patch": 1, "not changed": 2}
+        findings = [{"line": words.code_finding_text(f),
+                     "evidence": words.code_evidence_lines(f) if f.change.value != "not changed" else []}
+                    for f in sorted(r.findings, key=lambda f: order[f.change.value])]
+        runs.append({"title": r.scenario, "outcome": words.OUTCOME_WORD[r.outcome] if not r.stopped else
+                     f"cannot run: {r.stopped}", "mode": r.mode, "reached": ", ".join(r.reached), "rows": rows,
+                     "findings": findings})
+    return {"path": c.path, "runs": runs, "stopped": c.stopped,
+            "not_exercised": [words.changed_line_text(x) for x in c.not_exercised],
+            "definitions": [words.changed_line_text(x) for x in c.definitions], "skipped": list(c.skipped)}
 
 
 def _tree(t) -> dict:

@@ -97,3 +97,22 @@ def tree_says(n) -> str:
     if n.in_mainline is False:
         text += ", not in mainline"
     return text + "".join(f"; {x}" for x in n.problems)
+
+
+def code_finding_text(f) -> str:
+    """A finding of the file's own code, one line: what changed, what."""
+    return f"{f.change.value}: {f.message}"
+
+
+def code_evidence_lines(f, most: int = 8) -> list[str]:
+    """What shows a code-mode finding: when, after how many choices, and
+    the C that led to it (the last `most` lines of its trail)."""
+    if not f.trail:
+        return [f"found at the end of the run (t={f.time:.6f}s, {len(f.schedule)} choices)"]
+    out = [f"at t={f.time:.6f}s after {len(f.schedule)} choice(s); the C that led to it, oldest first:"]
+    return out + [f"  {line}" for line in f.trail[-most:]]
+
+
+def changed_line_text(c) -> str:
+    where = f"{c.function}:{c.line}" if c.function else f"line {c.line}"
+    return f"{'removed' if c.side == 'before' else 'added'} {where}: {c.text.strip()}"

@@ -30,7 +30,9 @@ from triage.cexec.machine import Machine
 from triage.cexec.memory import FuncRef, Obj, Ptr, make
 from triage.cexec.program import Program
 from triage.sim import iowq_c
+from triage.model import Better
 from triage.sim.engine import Engine, Park, RandomStrategy, Sleep, Wake
+from triage.sim.metrics import Metric
 
 
 
@@ -178,6 +180,31 @@ WORKLOADS = {w.name: w for w in (
              1, (Step(0.0, "enqueue", 1), Step(100.0, "exit")), rlimit_nproc=0),
 )}
 CODE_SCENARIOS = tuple(WORKLOADS)
+
+# what each metric of a code-mode run says, and which way is better; a
+# patch's delta judges them (sim.metrics), so a direction is given only
+# where one is right for every workload (fewer workers created, less
+# waiting at exit, workers that go when the ring goes); how many items
+# ran or were cancelled is context (a cancel that ran before is not worse)
+METRICS = (
+    Metric("workers_created", Better.LOWER, "worker threads forked"),
+    Metric("workers_alive_at_end", Better.LOWER, "workers still alive when the run ended"),
+    Metric("works_submitted", Better.NEITHER, "work items queued"),
+    Metric("works_run", Better.NEITHER, "work items run"),
+    Metric("works_cancelled", Better.NEITHER, "work items cancelled"),
+    Metric("works_freed", Better.NEITHER, "work items io_wq_free_work got back"),
+    Metric("works_started_after_exit", Better.LOWER, "work items started after exit began"),
+    Metric("exit_wait_ms", Better.LOWER, "how long io_wq_put_and_exit waited", tolerance=0.05),
+    Metric("worker_task_work_run", Better.NEITHER, "task work run by workers"),
+    Metric("last_worker_gone_after_close_ms", Better.LOWER, "how long workers outlived the closed ring"),
+    Metric("workers_exited", Better.LOWER, "worker threads that exited (churn)"),
+    Metric("distinct_worker_ids", Better.LOWER, "different workers seen (churn)"),
+    Metric("peak_workers", Better.NEITHER, "most workers alive at once (churn)"),
+    Metric("mean_workers", Better.NEITHER, "workers alive, time-weighted mean (churn)"),
+    Metric("creates_per_s_after_warmup", Better.LOWER, "worker forks per second after the warm-up (churn)"),
+    Metric("exits_per_s_after_warmup", Better.LOWER, "worker exits per second after the warm-up (churn)"),
+    Metric("works_done", Better.HIGHER, "work items completed (churn)", tolerance=0.001),
+)
 # the workloads of a few hundred thousand steps at most (seconds in all);
 # a closed loop (worker-churn: 8 virtual s, about a minute here) runs
 # when asked for by name
@@ -279,7 +306,7 @@ def explore_workload(program: Program, workload: Workload, schedules: int, seed:
 
     runs, build, measure = _collector(program, workload)
     run_many(build, schedules, seed=seed, pct=pct, until=horizon or workload.horizon, measure=measure)
-    return _merged(runs), len(runs)
+    return merged(runs), len(runs)
 
 
 def _collector(program: Program, workload: Workload, reduction=None):
@@ -374,13 +401,13 @@ def explore_exhaustive(program: Program, workload: Workload, horizon: float | No
         done.add(instant)
         found = explore_window((instant, instant))
         todo = sorted(set(todo) | (found.instants - done))
-    merged = _merged(runs)
-    keys = {x.key for x in merged.findings}
+    union = merged(runs)
+    keys = {x.key for x in union.findings}
     for f in findings.values():  # also those of runs stopped at a choice point
         if _finding_key(f.message) not in keys:
             keys.add(_finding_key(f.message))
-            merged.findings.append(CodeFinding(f.kind, f.message, f.schedule, f.trail, f.time))
-    return merged, Exhaustive(len(done), totals["schedules"], totals["nodes"], totals["pruned"], totals["rounds"],
+            union.findings.append(CodeFinding(f.kind, f.message, f.schedule, f.trail, f.time))
+    return union, Exhaustive(len(done), totals["schedules"], totals["nodes"], totals["pruned"], totals["rounds"],
                               reduction.protected() if reduce else 0, len(reduction.frozen), totals["truncated"],
                               preemptions, totals["bounded"])
 
@@ -404,21 +431,20 @@ def _finding_key(text: str) -> str:
     return re.sub(r"#\d+", "#N", text)
 
 
-def _merged(runs: list[CodeRun]) -> CodeRun:
+def merged(runs: list[CodeRun]) -> CodeRun:
     """Findings of all runs (each once), metrics as the first run gives
     them, coverage merged."""
-    merged = CodeRun(metrics=dict(runs[0].metrics) if runs else {}, steps=sum(r.steps for r in runs))
+    out = CodeRun(metrics=dict(runs[0].metrics) if runs else {}, steps=sum(r.steps for r in runs))
     seen = set()
     for r in runs:
-        merged.lines |= r.lines
-        merged.notes += [n for n in r.notes if n not in merged.notes]
-        merged.unchecked += [n for n in r.unchecked if n not in merged.unchecked]
+        out.lines |= r.lines
+        out.notes += [n for n in r.notes if n not in out.notes]
+        out.unchecked += [n for n in r.unchecked if n not in out.unchecked]
         for f in r.findings:
-            key = f.key
-            if key not in seen:
-                seen.add(key)
-                merged.findings.append(f)
-    return merged
+            if f.key not in seen:
+                seen.add(f.key)
+                out.findings.append(f)
+    return out
 
 
 def _counter(value) -> int:

@@ -1,0 +1,185 @@
+"""A patch's behaviour from its own code: the code-mode workloads whose
+coverage meets a changed line, run on the pre-image and on the patched
+file with the same seeds and schedules; per workload the metrics side by
+side and each finding introduced by the patch, fixed by it, or not
+changed; the changed lines no workload ran, said.
+
+Pure: texts in, a CodeDelta out. Which workloads exist and what they
+measure is codemode's; nothing here knows any patch.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+
+from triage.cexec.errors import CannotExecute
+from triage.errors import TriageError
+from triage.model import ChangedLine, CodeDelta, CodeEvidence, CodeScenarioRun, FindingChange
+from triage.sim import codemode
+from triage.sim.codemode import CodeRun, Workload
+from triage.sim.metrics import deltas, outcome
+
+SCHEDULES = 4  # seed 0 and three more random schedules per workload and side
+CHURN_MS = 100.0  # the closed loop, cut to what a patch analysis can afford (about a second a side here)
+
+
+@dataclass(frozen=True)
+class Side:
+    """One side's file, loaded, or why it cannot be."""
+
+    program: codemode.Program | None
+    stopped: str = ""
+
+
+def changed_lines(before: str, after: str) -> tuple[list[ChangedLine], list[ChangedLine]]:
+    """The lines the patch removes or rewrites (numbered in the pre-image)
+    and those it adds (numbered in the patched file), as difflib aligns
+    the two texts; blank and comment-only lines left out (no code)."""
+    old, new = before.splitlines(), after.splitlines()
+    removed, added = [], []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if op in ("replace", "delete"):
+            removed += [(n + 1, old[n]) for n in range(i1, i2) if _code(old[n])]
+        if op in ("replace", "insert"):
+            added += [(n + 1, new[n]) for n in range(j1, j2) if _code(new[n])]
+    return ([ChangedLine("before", n, "", t) for n, t in removed], [ChangedLine("after", n, "", t) for n, t in added])
+
+
+def _code(line: str) -> bool:
+    text = line.strip()
+    return bool(text) and not text.startswith(("//", "/*", "*", "*/"))
+
+
+def _owner(program, line: int) -> str:
+    """The file's own function whose body holds the line, "" when none."""
+    for name, (first, last) in program.own.items():
+        if first <= line <= last:
+            return name
+    return ""
+
+
+def _statement(program, function: str, line: int) -> tuple[str, int] | None:
+    """The innermost statement of the function that holds the line (its
+    first line is its coverage key), None when the line is in none (the
+    function's signature or braces)."""
+    best = None
+    for (name, start), end in program.spans.items():
+        if name == function and start <= line <= end and (best is None or start > best[1]):
+            best = (name, start)
+    return best
+
+
+def _load(text: str, path: str, side: str) -> Side:
+    try:
+        program = codemode.load_program(text, path.rsplit("/", 1)[-1])
+        for name in program.own:  # compile everything now: statement spans for every function
+            program.function(name)
+        return Side(program)
+    except CannotExecute as exc:
+        return Side(None, f"{side}: {exc.problem}")
+    except TriageError as exc:
+        return Side(None, f"{side}: {exc.problem}")
+
+
+def _workloads() -> list[Workload]:
+    out = []
+    for name, workload in codemode.WORKLOADS.items():
+        out.append(workload if workload.loop is None else codemode.until(workload, CHURN_MS))
+    return out
+
+
+def _more(program, workload: Workload, schedules: int, seeded: CodeRun) -> CodeRun:
+    """The seeded run with schedules-1 more random ones (seeds 1...):
+    findings of all, metrics of the seeded one, coverage merged."""
+    run, _ = codemode.explore_workload(program, workload, schedules - 1, seed=1)
+    return codemode.merged([seeded, run])
+
+
+def delta_key(message: str) -> str:
+    """A finding as both sides can name it: object numbers, line numbers
+    (the patch moves lines) and counts (nr_workers 2 or 3 is the same
+    broken cap) left out."""
+    text = re.sub(r"#\d+", "#N", message)
+    text = re.sub(r"\b([A-Za-z_]\w*):\d+", r"\1", text)
+    return re.sub(r"\b\d+\b", "N", text)
+
+
+def code_delta(path: str, before: str, after: str, schedules: int = SCHEDULES) -> CodeDelta:
+    """Run the workloads that reach the change on both files."""
+    removed, added = changed_lines(before, after)
+    pre, post = _load(before, path, "before"), _load(after, path, "after")
+    if pre.program is None or post.program is None:
+        return CodeDelta(path, stopped="; ".join(s.stopped for s in (pre, post) if s.stopped),
+                         not_exercised=tuple(removed + added))
+    placed: dict[tuple[str, int], ChangedLine] = {}  # (side, line) -> the line with its function
+    where: dict[tuple[str, int], tuple[str, int]] = {}  # (side, line) -> the statement that holds it
+    definitions = []
+    for changed, program in [(c, pre.program) for c in removed] + [(c, post.program) for c in added]:
+        function = _owner(program, changed.line)
+        line = ChangedLine(changed.side, changed.line, function, changed.text)
+        if not function:
+            definitions.append(line)
+            continue
+        statement = _statement(program, function, changed.line)
+        if statement is None:  # a signature or a brace: the function's first statement stands for it
+            starts = sorted(start for name, start in program.spans if name == function)
+            statement = (function, starts[0]) if starts else None
+        if statement is not None:
+            placed[(line.side, line.line)] = line
+            where[(line.side, line.line)] = statement
+    runs, skipped, ran_lines = [], [], set()
+    for workload in _workloads():
+        label = workload.name + (f" ({CHURN_MS:g} ms)" if workload.loop is not None else "")
+        try:
+            first = {"before": codemode.run_workload(pre.program, workload, seed=0),
+                     "after": codemode.run_workload(post.program, workload, seed=0)}
+        except CannotExecute as exc:
+            runs.append(CodeScenarioRun(label, (), "", stopped=exc.problem))
+            continue
+        except TriageError as exc:
+            skipped.append(f"{label}: {exc.problem}")
+            continue
+        reached = [key for key, statement in where.items() if statement in first[key[0]].lines]
+        if not reached and not definitions:
+            continue
+        ran_lines |= set(reached)
+        more = schedules if workload.loop is None else 1  # the closed loop: its seeded run only (seconds each)
+        sides = first
+        if more > 1:  # the same seeds on both sides: 1..more-1 after the seeded 0
+            sides = {side: _more(program, workload, more, first[side])
+                     for side, program in (("before", pre.program), ("after", post.program))}
+        runs.append(_compare(label, workload, sides, reached, placed, more))
+    not_exercised = tuple(line for key, line in sorted(placed.items()) if key not in ran_lines)
+    return CodeDelta(path, tuple(runs), not_exercised, tuple(definitions), tuple(skipped))
+
+
+def _compare(label: str, workload: Workload, sides: dict[str, CodeRun], reached, placed, schedules: int
+             ) -> CodeScenarioRun:
+    before, after = sides["before"], sides["after"]
+    metrics = tuple(d for d in deltas(codemode.METRICS, _shown(before.metrics), _shown(after.metrics))
+                    if (d.before, d.after) != ("-", "-"))  # a metric neither side's workload has
+    keys_before = {delta_key(f.message): f for f in before.findings}
+    keys_after = {delta_key(f.message): f for f in after.findings}
+    found = []
+    for key, f in keys_after.items():
+        change = FindingChange.UNCHANGED if key in keys_before else FindingChange.INTRODUCED
+        found.append(_evidence(change, f))
+    for key, f in keys_before.items():
+        if key not in keys_after:
+            found.append(_evidence(FindingChange.FIXED, f))
+    new = sum(1 for f in found if f.change is FindingChange.INTRODUCED)
+    gone = sum(1 for f in found if f.change is FindingChange.FIXED)
+    shown = tuple(f"{side} {placed[(side, line)].function}:{line}" for side, line in sorted(reached))
+    mode = "seed 0" if schedules <= 1 else f"seed 0 and {schedules - 1} more random schedules (seeds 1-{schedules - 1})"
+    return CodeScenarioRun(label, shown, mode, metrics, tuple(found), outcome(metrics, new, gone))
+
+
+def _evidence(change: FindingChange, f) -> CodeEvidence:
+    return CodeEvidence(change, f.kind, f.message, delta_key(f.message), f.schedule, f.trail, f.time)
+
+
+def _shown(metrics: dict) -> dict:
+    """None (it never happened: exit never returned, a worker never went) as words."""
+    return {k: ("never" if v is None else v) for k, v in metrics.items()}
