@@ -3,6 +3,8 @@ with a reason when absent), an isolated HOME for anything that runs git."""
 
 from __future__ import annotations
 
+import re
+
 import os
 import tempfile
 import tomllib
@@ -73,6 +75,20 @@ def kernel_versions() -> list[Path]:
     if not (KERNEL_IOWQ / "manifest.tsv").exists():
         return []
     return sorted(p for p in KERNEL_IOWQ.iterdir() if (p / "io-wq.c").exists())
+
+
+def version_key(name: str) -> tuple:
+    """A ../shared/kernel-io-wq folder name in release order: 5.14-rc1 <
+    5.14-rc5 < 5.14 < 5.14.3 < 5.14.y < 5.15-rc1 ... < linux-next."""
+    if name.startswith("linux-next"):
+        return (99,)
+    release = name.rsplit("-", 1)[0]  # the commit id goes
+    rc = re.search(r"-rc(\d+)$", release)
+    base = release[:rc.start()] if rc else release
+    parts = base.split(".")
+    major, minor = int(parts[0]), int(parts[1])
+    point = parts[2] if len(parts) > 2 else "0"
+    return (major, minor, 0, int(rc.group(1))) if rc else (major, minor, 1, 999 if point == "y" else int(point))
 
 
 def need_kernel_iowq() -> None:

@@ -17,7 +17,7 @@ from triage.cexec import ctype as C
 from triage.cexec.compile import Item, SizeOf, container_of
 from triage.cexec.errors import CannotExecute, CFault
 from triage.cexec.machine import Machine, Runtime
-from triage.cexec.memory import FuncRef, Obj, Ptr, make, root
+from triage.cexec.memory import FuncRef, Obj, Ptr, make, poison, root
 from triage.sim.engine import Lock, Park, Sleep, Unlock, Wake
 
 # The kernel's types as the runtime models them (members the runtime and
@@ -382,8 +382,7 @@ def kfree(m, site, p, *_):
     obj = root(_obj(p, site))
     if obj.freed:
         m.finding("double free", site, obj.label)
-    obj.freed = True
-    obj.freed_at = site
+    poison(obj, site)
     return None
     yield  # noqa
 
@@ -624,6 +623,10 @@ def task_work_add(m, site, tsk, cb, mode):
     # task_work_run takes with an xchg: what the adder did before happens
     # before the callback runs
     yield from m.access(task, "task_works", True, site, True, "acq_rel")
+    if any(queued.obj is _obj(cb, site) for queued in info["works"]):
+        # the list is singly linked through cb->next: the callback_head
+        # queued twice points at itself, and task_work_run loops or loses work
+        m.finding("task_works corruption", site, f"{_obj(cb, site).label} queued again while still queued")
     info["works"].append(cb)
     if mode in (2, 3):  # TWA_SIGNAL: the task is told at once
         info["notify"] = True

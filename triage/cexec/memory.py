@@ -94,3 +94,15 @@ def root(obj: Obj) -> Obj:
     while obj.parent is not None:
         obj = obj.parent[0]
     return obj
+
+
+def poison(obj: Obj, site: str) -> None:
+    """Free an object: it and every object embedded in it (a list_head, a
+    lock, an array of structs) are poisoned, so that a walk reaching a
+    member of freed memory is a use after free too."""
+    todo = [obj]
+    while todo:
+        o = todo.pop()
+        o.freed = True
+        o.freed_at = site
+        todo.extend(v for v in o.fields.values() if isinstance(v, Obj))

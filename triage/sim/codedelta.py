@@ -11,6 +11,7 @@ measure is codemode's; nothing here knows any patch.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -71,7 +72,26 @@ def _statement(program, function: str, line: int) -> tuple[str, int] | None:
     return best
 
 
+def _digest(text: str) -> str:
+    return hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()
+
+
+_PROGRAMS: dict[str, Side] = {}  # the last pre-images loaded, by digest
+
+
 def _load(text: str, path: str, side: str) -> Side:
+    key = _digest(text)
+    if side == "before" and key in _PROGRAMS:
+        return _PROGRAMS[key]
+    loaded = _load_now(text, path, side)
+    if side == "before":
+        if len(_PROGRAMS) >= 4:
+            _PROGRAMS.pop(next(iter(_PROGRAMS)))
+        _PROGRAMS[key] = loaded
+    return loaded
+
+
+def _load_now(text: str, path: str, side: str) -> Side:
     try:
         program = codemode.load_program(text, path.rsplit("/", 1)[-1])
         for name in program.own:  # compile everything now: statement spans for every function
@@ -83,11 +103,34 @@ def _load(text: str, path: str, side: str) -> Side:
         return Side(None, f"{side}: {exc.problem}")
 
 
-def _workloads() -> list[Workload]:
+def _workloads(loops: bool) -> list[Workload]:
     out = []
-    for name, workload in codemode.WORKLOADS.items():
-        out.append(workload if workload.loop is None else codemode.until(workload, CHURN_MS))
+    for workload in codemode.WORKLOADS.values():
+        if workload.loop is None:
+            out.append(workload)
+        elif loops:
+            out.append(codemode.until(workload, CHURN_MS))
     return out
+
+
+# The pre-image's runs, by (file text, workload, schedules): a tree's
+# file is the pre-image of many patches (a series, the mutation tests);
+# its runs do not depend on the patch. Bounded: a run holds its coverage
+# and findings only.
+_RUNS: dict[tuple[str, str, int], CodeRun] = {}
+_RUNS_KEPT = 256
+
+
+def _remembered(text: str, program, workload: Workload, schedules: int, seeded: CodeRun | None = None) -> CodeRun:
+    key = (_digest(text), workload.name + repr(workload.loop), schedules)
+    run = _RUNS.get(key)
+    if run is None:
+        run = codemode.run_workload(program, workload, seed=0) if seeded is None else _more(
+            program, workload, schedules, seeded)
+        if len(_RUNS) >= _RUNS_KEPT:
+            _RUNS.pop(next(iter(_RUNS)))
+        _RUNS[key] = run
+    return run
 
 
 def _more(program, workload: Workload, schedules: int, seeded: CodeRun) -> CodeRun:
@@ -106,8 +149,9 @@ def delta_key(message: str) -> str:
     return re.sub(r"\b\d+\b", "N", text)
 
 
-def code_delta(path: str, before: str, after: str, schedules: int = SCHEDULES) -> CodeDelta:
-    """Run the workloads that reach the change on both files."""
+def code_delta(path: str, before: str, after: str, schedules: int = SCHEDULES, loops: bool = True) -> CodeDelta:
+    """Run the workloads that reach the change on both files. `loops`:
+    the closed-loop workload too (a second or two a side)."""
     removed, added = changed_lines(before, after)
     pre, post = _load(before, path, "before"), _load(after, path, "after")
     if pre.program is None or post.program is None:
@@ -130,10 +174,10 @@ def code_delta(path: str, before: str, after: str, schedules: int = SCHEDULES) -
             placed[(line.side, line.line)] = line
             where[(line.side, line.line)] = statement
     runs, skipped, ran_lines = [], [], set()
-    for workload in _workloads():
+    for workload in _workloads(loops):
         label = workload.name + (f" ({CHURN_MS:g} ms)" if workload.loop is not None else "")
         try:
-            first = {"before": codemode.run_workload(pre.program, workload, seed=0),
+            first = {"before": _remembered(before, pre.program, workload, 1),
                      "after": codemode.run_workload(post.program, workload, seed=0)}
         except CannotExecute as exc:
             runs.append(CodeScenarioRun(label, (), "", stopped=exc.problem))
@@ -148,8 +192,8 @@ def code_delta(path: str, before: str, after: str, schedules: int = SCHEDULES) -
         more = schedules if workload.loop is None else 1  # the closed loop: its seeded run only (seconds each)
         sides = first
         if more > 1:  # the same seeds on both sides: 1..more-1 after the seeded 0
-            sides = {side: _more(program, workload, more, first[side])
-                     for side, program in (("before", pre.program), ("after", post.program))}
+            sides = {"before": _remembered(before, pre.program, workload, more, first["before"]),
+                     "after": _more(post.program, workload, more, first["after"])}
         runs.append(_compare(label, workload, sides, reached, placed, more))
     not_exercised = tuple(line for key, line in sorted(placed.items()) if key not in ran_lines)
     return CodeDelta(path, tuple(runs), not_exercised, tuple(definitions), tuple(skipped))

@@ -144,6 +144,13 @@ WORKLOADS = {w.name: w for w in (
              "io_wq_cancel_cb cancels what is still pending.",
              2, (Step(0.0, "enqueue", 5, block_ms=40.0, hashed=3, links=1), Step(50.0, "cancel"),
                  Step(1000.0, "exit"))),
+    Workload("hashed-stall", "Two bounded items hashed to one bucket (io_uring hashes regular-file writes, "
+             "which are bound work) take a worker; two more on that bucket arrive while it runs them (a second "
+             "worker finds the bucket busy and stalls on the hash wait queue), then a bounded item not hashed: "
+             "the stall must not hold it up.",
+             2, (Step(0.0, "enqueue", 2, block_ms=40.0, hashed=3, unbound=False),
+                 Step(10.0, "enqueue", 2, block_ms=10.0, hashed=3, unbound=False),
+                 Step(20.0, "enqueue", 1, block_ms=5.0, unbound=False), Step(500.0, "exit"))),
     Workload("cancel-paths", "One bounded worker, four items of 100 ms: io_wq_cancel_cb for a pending item (not "
              "the first on the list), for the running one, for a pending one with cancel_all, for one already "
              "done; then an item io_uring marked cancelled before queueing it.",
@@ -190,11 +197,18 @@ METRICS = (
     Metric("workers_created", Better.LOWER, "worker threads forked"),
     Metric("workers_alive_at_end", Better.LOWER, "workers still alive when the run ended"),
     Metric("works_submitted", Better.NEITHER, "work items queued"),
-    Metric("works_run", Better.NEITHER, "work items run"),
+    # a work item io_uring asked for and io-wq ran: fewer is worse, unless
+    # it was cancelled by an exit (works_started_after_exit says that)
+    Metric("works_run", Better.HIGHER, "work items run"),
     Metric("works_cancelled", Better.NEITHER, "work items cancelled"),
     Metric("works_freed", Better.NEITHER, "work items io_wq_free_work got back"),
     Metric("works_started_after_exit", Better.LOWER, "work items started after exit began"),
     Metric("exit_wait_ms", Better.LOWER, "how long io_wq_put_and_exit waited", tolerance=0.05),
+    # io-wq's latency: from io_wq_enqueue to a worker starting the item
+    # (head-of-line blocking, a worker not woken or not created); changes
+    # under 1% are schedule noise, not the patch
+    Metric("queue_wait_max_ms", Better.LOWER, "longest an item waited for a worker", tolerance=0.01),
+    Metric("queue_wait_mean_ms", Better.LOWER, "mean wait of an item for a worker", tolerance=0.01),
     Metric("worker_task_work_run", Better.NEITHER, "task work run by workers"),
     Metric("last_worker_gone_after_close_ms", Better.LOWER, "how long workers outlived the closed ring"),
     Metric("workers_exited", Better.LOWER, "worker threads that exited (churn)"),
@@ -475,6 +489,8 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None, 
             return None
         if state["exit_at"] is not None:
             after_exit.append(label)
+        if label in queued_at:  # how long it waited between io_wq_enqueue and a worker starting it
+            waited.append(engine.now - queued_at.pop(label))
         step = made_by[label]
         if step.cpu_ms:  # on the CPU: no scheduler hook, the worker counts as running
             yield Sleep(step.cpu_ms / 1000.0)
@@ -519,6 +535,11 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None, 
                                                "io_wq_scenario_task_work": task_work_done}))
     machine.engine = engine
     engine.context = machine.trail_lines
+    # a livelock (tasks busy at one virtual instant, forever) stops as a
+    # step-limit finding: far above what the workload needs (a few
+    # thousand steps; the closed loop about 330k per virtual second)
+    engine.max_steps = min(engine.max_steps, 1_000_000 if workload.loop is None
+                           else 200_000 + int(500 * workload.loop.until_ms))
     machine.reduction = reduction
     machine.state["rlimit_nproc"] = workload.rlimit_nproc
     submitter = kernel.new_task(machine, "submitter")
@@ -527,6 +548,8 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None, 
     task_work_blocks: dict[str, float] = {}  # callback_head -> how long the task work blocks (s)
     after_exit: list[str] = []
     done_at: dict[str, float] = {}  # work -> when it completed (run, not cancelled)
+    queued_at: dict[str, float] = {}  # work io_uring queued (a chain's head) -> when, until a worker starts it
+    waited: list[float] = []  # how long each started item waited in io-wq (s)
     waiting_for: dict[str, object] = {}  # work -> the engine task (a loop's) its completion wakes
     rng = random.Random(seed)  # a loop item blocks or not: drawn as the model draws it
     submitted: list[str] = []
@@ -623,6 +646,7 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None, 
                 work = new_work(step)
                 waiting_for[work.label] = me
                 cycle.append(work.label)
+                queued_at[work.label] = engine.now
                 yield from m.call("io_wq_enqueue", [wq, Ptr(work)], "submit")
             while any(label not in done_at and label not in cancelled for label in cycle):
                 parked.add(me.tid)
@@ -666,6 +690,7 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None, 
                         if chain:
                             links[chain[-1].label] = Ptr(work)
                         chain.append(work)
+                    queued_at[chain[0].label] = engine.now
                     yield from m.call("io_wq_enqueue", [wq, Ptr(chain[0])], "submit")
                     yield from kernel.task_work_run(m, "submit")
             elif step.action == "max_workers":
@@ -735,6 +760,9 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None, 
         if cut:
             run.unchecked.append(f"the run stopped at {engine.now:g} s, before the workload's last step at {last:g} s: "
                              "work lost and a hang at exit were not checked")
+        if waited:
+            run.metrics["queue_wait_max_ms"] = round(max(waited) * 1000, 3)
+            run.metrics["queue_wait_mean_ms"] = round(sum(waited) / len(waited) * 1000, 3)
         if workload.loop is not None:
             run.metrics.update(churn_metrics(workload.loop, machine.state, done_at, engine.now))
         return run

@@ -1,0 +1,180 @@
+"""A patch's behaviour from its own code (sim/codedelta): the workloads
+whose coverage meets a changed line, run on the pre-image and the patched
+file; findings introduced, fixed, not changed; changed lines not
+exercised. Real io-wq.c files from ../shared (skipped when absent)."""
+
+from __future__ import annotations
+
+import difflib
+import json
+
+import pytest
+
+from triage.model import FindingChange
+from triage.sim.codedelta import changed_lines, code_delta, delta_key
+
+from .cli_run import run
+from .conftest import KERNEL_IOWQ, need_kernel_iowq
+from .mutations import MUTATIONS, apply, killed
+
+F612 = "6.12-59b185fb"
+F6182 = "6.18.2-873db247"
+
+
+def _text(folder: str) -> str:
+    need_kernel_iowq()
+    return (KERNEL_IOWQ / folder / "io-wq.c").read_text()
+
+
+def test_changed_lines_leave_out_comments_and_blank_lines():
+    before = "int a;\n/* old */\nint f(void)\n{\n\treturn 1;\n}\n"
+    after = "int a;\n/* new comment */\n\nint f(void)\n{\n\treturn 2;\n}\n"
+    removed, added = changed_lines(before, after)
+    assert [(c.side, c.line, c.text) for c in removed] == [("before", 5, "\treturn 1;")]
+    assert [(c.side, c.line, c.text) for c in added] == [("after", 6, "\treturn 2;")]
+
+
+def test_a_finding_is_the_same_in_both_files_whatever_its_numbers():
+    assert delta_key("data-race on io_worker.flags@io_worker#1: write ... in io_wq_worker:634 / read ... "
+                     "io_wq_get_acct:168") == delta_key("data-race on io_worker.flags@io_worker#3: write ... in "
+                                                        "io_wq_worker:641 / read ... io_wq_get_acct:170")
+    assert delta_key("io_wq#1.acct[0]: nr_workers 2 > max_workers 1") == \
+        delta_key("io_wq#1.acct[0]: nr_workers 3 > max_workers 1")
+    assert delta_key("io_wq#1.acct[0]: nr_workers 2 > max_workers 1") != delta_key("io_wq#1.acct[0]: nr_running 0")
+
+
+def test_the_file_against_itself_and_a_comment_change_show_nothing():
+    text = _text(F612)
+    same = code_delta("io_uring/io-wq.c", text, text)
+    assert (same.runs, same.not_exercised, same.definitions, same.stopped) == ((), (), (), "")
+    commented = text.replace("\tacct->nr_workers++;\n\traw_spin_unlock(&wq->lock);\n",
+                             "\tacct->nr_workers++; /* counted before the thread exists */\n"
+                             "\traw_spin_unlock(&wq->lock);\n", 1)
+    assert commented != text
+    # the line holding the statement changed, so the workloads that run it run: nothing differs
+    delta = code_delta("io_uring/io-wq.c", text, commented, schedules=2, loops=False)
+    assert delta.runs and not delta.introduced and not delta.fixed
+    assert all(r.outcome.value == "no difference" for r in delta.runs)
+
+
+def test_a_change_no_workload_runs_is_said_not_exercised():
+    """io_wq_cpu_offline runs on CPU hotplug only (no workload unplugs a
+    CPU): its changed line is listed, not hidden, and nothing is run for
+    it."""
+    text = _text(F612)
+    line = "\tcpumask_clear_cpu(od->cpu, worker->wq->cpu_mask);"
+    assert text.count(line) == 1
+    delta = code_delta("io_uring/io-wq.c", text, text.replace(line, line + "\n\tbarrier();", 1), loops=False)
+    assert delta.runs == ()
+    assert [(c.side, c.function, c.text.strip()) for c in delta.not_exercised] == [
+        ("after", "io_wq_worker_affinity", "barrier();")]
+
+
+def _mutation_table(folder: str) -> tuple[list[tuple[str, str, list[str]]], int]:
+    text = _text(folder)
+    rows = []
+    for mutation in MUTATIONS:
+        mutated = apply(mutation, text)
+        if mutated is None:
+            continue
+        delta = code_delta("io_uring/io-wq.c", text, mutated, schedules=2, loops=False)
+        rows.append((mutation.kind, mutation.function, killed(delta)))
+    return rows, len(rows)
+
+
+# Survivors, each read in the code (kept here so that a change either way
+# shows): the first removes the decrement code mode itself flags as
+# unbalanced (create-request-outlives-worker: the mutant is reported as
+# fixing that finding, not as breaking anything); the plain |= of
+# IO_WORKER_F_FREE races only with a submitter still walking the free list
+# after the worker left it and came back, an interleaving the two random
+# schedules do not produce; the goto is taken only when a worker's create
+# request is still queued as it blocks again, which no workload makes
+# while the request is pending; the hash wake-up is not needed when the
+# worker that clears the bucket goes on to run the bucket's later items
+# itself, as it does in every workload.
+SURVIVORS = {("delete a counter decrement", "io_worker_cancel_cb"),
+             ("replace a bitop with a plain read-modify-write", "__io_worker_idle"),
+             ("drop a goto", "io_queue_worker_create"),
+             ("drop a wake_up", "io_worker_handle_work")}
+
+
+@pytest.mark.parametrize("folder, applied", [(F612, 27), (F6182, 24)])
+def test_mutations_of_a_real_file_are_caught_by_its_own_code(folder, applied):
+    """Single-point mutations (tests/mutations.py) of a real 6.x io-wq.c,
+    each presented as a patch: code mode reports each as an introduced
+    finding or a worse metric, but for the survivors listed above."""
+    rows, count = _mutation_table(folder)
+    survivors = {(kind, function) for kind, function, why in rows if not why}
+    rate = (count - len(survivors)) / count
+    print(f"\n{folder}: {count} mutations, killed {count - len(survivors)} ({rate:.0%}); survivors:")
+    for kind, function in sorted(survivors):
+        print(f"  {kind} in {function}")
+    assert count == applied
+    assert survivors == SURVIVORS
+
+
+def test_the_unbalanced_decrement_mutant_is_shown_fixing_the_finding():
+    """The survivor that removes io_worker_cancel_cb's nr_workers--: what
+    code mode says of it is that it fixes the at-rest finding of
+    create-request-outlives-worker (and introduces nothing)."""
+    text = _text(F6182)
+    (mutation,) = [m for m in MUTATIONS if m.function == "io_worker_cancel_cb"]
+    delta = code_delta("io_uring/io-wq.c", text, apply(mutation, text), schedules=2, loops=False)
+    assert not delta.introduced
+    assert [(s, f.message) for s, f in delta.fixed] == [
+        ("create-request-outlives-worker", "io_wq#1.acct[0]: nr_workers 0 at rest, 1 worker(s) exist for it")]
+
+
+@pytest.mark.parametrize("older, newer, fixed", [
+    # 8a565304927f (v6.10): worker->flags with bitops (iowq-model.md 3.D)
+    ("6.6.9-37f31413", F612, "data-race on io_worker.flags@io_worker#N"),
+    # "io-wq: fix bug of creating io-wokers unconditionally" (Hao Xu, 2021-08-08), in 5.14
+    ("5.14-rc5-b6f49b7c", "5.14-6b7b8aed", "nr_workers N > max_workers N"),
+    # "io_uring: fix false WARN_ONCE" (Pavel Begunkov, 2021-06-17), in 5.13.4 by AUTOSEL
+    ("5.13-dcbec418", "5.13.4-b9e48f89", "WARN_ON at io_wqe_wake_worker: WARN_ON_ONCE hit"),
+])
+def test_history_shows_the_known_fixes_as_fixed_by_the_version_that_carries_them(older, newer, fixed):
+    delta = code_delta("io_uring/io-wq.c", _text(older), _text(newer), schedules=2, loops=False)
+    keys = {f.key for _, f in delta.fixed}
+    print(f"\n{older} -> {newer}: fixed {sorted(keys)}; introduced {sorted({f.key for _, f in delta.introduced})}")
+    assert any(fixed in k for k in keys), keys
+    assert not any(fixed in f.key for _, f in delta.introduced)
+
+
+def _patch(text: str, mutated: str, subject: str) -> str:
+    diff = "".join(difflib.unified_diff(text.splitlines(keepends=True), mutated.splitlines(keepends=True),
+                                        "a/io_uring/io-wq.c", "b/io_uring/io-wq.c", n=3))
+    return (f"From: A Developer <dev@example.org>\nSubject: [PATCH] {subject}\n"
+            "Date: Tue, 1 Dec 2026 10:00:00 +0000\nMessage-ID: <mutant@example.org>\n\n"
+            "Count the worker later.\n\nCc: stable@vger.kernel.org\nSigned-off-by: A Developer <dev@example.org>\n"
+            f"---\n{diff}")
+
+
+def test_a_patch_that_breaks_the_count_is_do_not_backport_with_its_evidence(tmp_path):
+    """`triage report --source`: the patch's own code shows a finding
+    after it and not before, so the verdict is "do not backport" with the
+    finding, the scenarios and the C lines; the JSON carries the code
+    delta; the text of analyze shows the section."""
+    text = _text(F612)
+    (mutation,) = [m for m in MUTATIONS if m.function == "create_worker_cb" and "increment" in m.kind]
+    patch = tmp_path / "count.patch"
+    patch.write_text(_patch(text, apply(mutation, text), "io-wq: count the worker later"))
+    source = tmp_path / "io-wq.c"
+    source.write_text(text)
+    result = run("report", str(patch), "--source", str(source), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    page = json.loads(result.stdout)["report"]["patches"][0]
+    assert page["assessment"]["verdict"] == "do not backport"
+    first = page["assessment"]["reasons"][0]
+    assert first.startswith("the patch introduces io_wq#1.acct[") and "at rest" in first
+    assert "io-wq's own C shows it after the patch and not before" in first and ", the C that led to it: " in first
+    code = page["analysis"]["behaviour"]["code"]
+    introduced = [f for r in code["runs"] for f in r["findings"] if f["change"] == FindingChange.INTRODUCED.value]
+    assert introduced and all(f["schedule"] for f in introduced)
+    assert any(line.endswith(")") and " writes io_wq_acct.nr_workers@" in line
+               for f in introduced for line in f["trail"])
+    assert {r["reached"][0].split()[0] for r in code["runs"]} == {"before"}
+    text_out = run("analyze", str(patch), "--source", str(source))
+    assert "From the patch's own code (io_uring/io-wq.c, pre-image and patched file run" in text_out.stdout
+    assert "introduced by the patch: io_wq#1.acct[" in text_out.stdout
