@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 
 import pytest
 
@@ -178,3 +179,41 @@ def test_a_patch_that_breaks_the_count_is_do_not_backport_with_its_evidence(tmp_
     text_out = run("analyze", str(patch), "--source", str(source))
     assert "From the patch's own code (io_uring/io-wq.c, pre-image and patched file run" in text_out.stdout
     assert "introduced by the patch: io_wq#1.acct[" in text_out.stdout
+
+
+def test_the_churn_seed_as_posted_creates_workers_it_does_not_count():
+    """Seed 000 (the free-worker check of 9d83e1f05c98) applied to 6.15's
+    io-wq.c: the posted code reuses do_create for "a free worker was
+    activated", so when none was and the acct is at its cap, do_create
+    stays true and create_worker_cb forks a worker without counting it
+    (read in the patch: `do_create = !io_acct_activate_free_worker(acct)`
+    before the `nr_workers < max_workers` test that only ever sets it
+    true). The code mode shows it as introduced (more workers at rest than
+    nr_workers counts); the knob model, which only sees "tries a free
+    worker first", calls it an improvement. The merged commit (as in
+    6.18.2's file) keeps the answer in activated_free_worker: on the same
+    pre-image it introduces nothing and churns less."""
+    from triage.diff.symbols import apply_hunks
+    from triage.ingest import read_path
+
+    from .conftest import ROOT
+
+    pre = _text("6.15-c80f7a89")
+    (message,) = read_path(str(ROOT / "corpus" / "000_2685cdb7e3545392.txt")).messages
+    (diff,) = message.own_diffs
+    posted = apply_hunks(pre, diff.files[0])
+    delta = code_delta("io_uring/io-wq.c", pre, posted, schedules=2, loops=False)
+    introduced = {f.key for _, f in delta.introduced}
+    assert introduced and all("at rest" in k and "nr_workers" in k for k in introduced), introduced
+    # (the seed is web-archive text: its added lines lost their indentation)
+    merged = posted.replace("\tbool do_create = false;\n", "\tbool activated_free_worker, do_create = false;\n", 1)
+    merged = re.sub(r"\bdo_create = !io_acct_activate_free_worker\(acct\);",
+                    "activated_free_worker = io_acct_activate_free_worker(acct);", merged, count=1)
+    merged = re.sub(r"if \(!do_create\)(\s*)goto no_need_create;", r"if (activated_free_worker)\1goto no_need_create;",
+                    merged, count=1)
+    assert merged.count("activated_free_worker") == 3
+    fixed = code_delta("io_uring/io-wq.c", pre, merged, schedules=2)
+    assert not fixed.introduced
+    (churn,) = [r for r in fixed.runs if r.scenario.startswith("worker-churn")]
+    created = {d.metric: (d.before, d.after) for d in churn.metrics}["workers_created"]
+    assert created[1] < created[0], created

@@ -239,7 +239,7 @@ def _analyze_one(path: str, source, profiles, behaviour: bool, tree=None, inbox=
         if message.own_diffs or any(c.role in ("fixes", "cited", "upstream") for c in message.commits):
             try:
                 facts = tree_facts(repo, analysis, mainline, names,
-                                   analysis.behaviour.knobs if analysis.behaviour else ())
+                                   analysis.behaviour.knobs if analysis.behaviour else (), run_code=behaviour)
                 analysis = replace(analysis, tree=facts)
             except GitError as exc:
                 problems.append(f"{exc.subject}: {exc.problem}")

@@ -517,6 +517,9 @@ class Behaviour:
     summary: str = ""
     claims: tuple[Claim, ...] = ()
     code: CodeDelta | None = None  # the scenarios run on the file's own code, where its whole pre-image is known
+    # a scenario the knob model and the file's own code both ran whose
+    # outcomes point opposite ways: a finding of its own (one of them is wrong)
+    disagreements: tuple[str, ...] = ()
 
 
 # ------------------------------------------------------------------ kernel tree
@@ -576,6 +579,8 @@ class BranchFacts:
     knobs: tuple[BranchKnob, ...]
     verdict: str  # needed | not needed | already fixed | needs backport work | undetermined
     reasons: tuple[str, ...]
+    code: CodeDelta | None = None  # the branch's own io-wq.c run without and with the patch (where it applies)
+    code_note: str = ""  # why it was not run there
 
 
 @dataclass(frozen=True)

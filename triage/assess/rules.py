@@ -112,6 +112,8 @@ def real_bug(a: Analysis) -> RuleCheck:
                   for d in r.metrics if d.change.value == "regressed"]
         better += [f"{r.scenario} (its C): {d.metric} {d.before} -> {d.after} ({d.better.value} is better)"
                    for d in r.metrics if d.change.value == "improved"]
+    if b.disagreements:  # one of the two is wrong: nothing passes on it
+        return RuleCheck(rule, "unknown", "the knob model and io-wq's own C disagree: " + "; ".join(b.disagreements))
     where = ("simulated from the patch's code ("
              + ", ".join(x for x in (f"knobs probed on the {b.images}" if b.runs else "",
                                      "io-wq's own C run before and after" if code_runs else "") if x) + ")")

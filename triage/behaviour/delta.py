@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from triage.behaviour.infer import infer
 from triage.behaviour.probes import probe_all, view_of_file, view_of_fragment
-from triage.model import (Behaviour, Claim, Diff, FindingDetail, KnobChange, KnobSetting, Message, ScenarioRun, on_hunk,
-                          SymbolChange)
+from triage.model import (Behaviour, Claim, Diff, FindingDetail, KnobChange, KnobSetting, Message, Outcome, ScenarioRun,
+                          on_hunk, SymbolChange)
 from triage.sim import scenarios as registry
 from triage.sim.knobs import KNOBS, as_word, from_word
 from triage.sim.simulate import simulate
@@ -50,7 +50,25 @@ def behaviour_of(message: Message, symbols: tuple[SymbolChange, ...], images: di
     summary = _summary(changed, claims, images_used)
     if code is not None:
         summary = _code_summary(code) + ("" if changed else "; no knob of the model changes")
-    return Behaviour(images_used, knobs, tuple(runs), touching, summary, claims, code)
+    return Behaviour(images_used, knobs, tuple(runs), touching, summary, claims, code, disagreements(runs, code))
+
+
+OPPOSITE = {(Outcome.IMPROVES, Outcome.REGRESSES), (Outcome.REGRESSES, Outcome.IMPROVES)}
+
+
+def disagreements(runs, code) -> tuple[str, ...]:
+    """Scenarios both the knob model and the file's own code ran whose
+    outcomes point opposite ways (one improves, the other regresses)."""
+    if code is None:
+        return ()
+    out = []
+    for r in runs:
+        for c in code.runs:
+            if (c.scenario == r.scenario or c.scenario.startswith(r.scenario + " (")) and \
+                    (r.outcome, c.outcome) in OPPOSITE:
+                out.append(f"{r.scenario}: the model with the probed knobs says {r.outcome.value}, io-wq's own C "
+                           f"says {c.outcome.value}")
+    return tuple(out)
 
 
 def _code_delta(message: Message, images: dict[str, tuple[str, str]]):

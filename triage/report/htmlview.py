@@ -243,7 +243,7 @@ def _behaviour(b) -> dict:
             "runs": [_run(r) for r in b.runs], "touching": ", ".join(b.touching),
             "claims": [{"knob": c.knob, "before": c.before or "?", "after": c.after or "?", "quote": c.quote}
                        for c in b.claims],
-            "code": _code(b.code) if b.code is not None else None}
+            "code": _code(b.code) if b.code is not None else None, "disagreements": list(b.disagreements)}
 
 
 CODE_FINDING_CLASS = {"introduced by the patch": "warn", "fixed by the patch": "done", "not changed": "quiet"}

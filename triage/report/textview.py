@@ -166,7 +166,7 @@ def _behaviour(b) -> dict:
                      "start": start})
     return {"origin": words.origin_text(b.images), "summary": b.summary, "knobs": knobs, "runs": runs,
             "touching": ", ".join(b.touching), "claims": [words.claim_text(c) for c in b.claims],
-            "code": _code(b.code) if b.code is not None else None}
+            "code": _code(b.code) if b.code is not None else None, "disagreements": list(b.disagreements)}
 
 
 def _code(c) -> dict:

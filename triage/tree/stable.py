@@ -92,7 +92,9 @@ def patch_text(files: tuple[FileDiff, ...], rename: dict[str, str] | None = None
 
 
 def tree_facts(repo: KernelRepo, analysis: Analysis, mainline: str | None, branches: list[str],
-               knob_changes: tuple[KnobChange, ...] = ()) -> TreeFacts:
+               knob_changes: tuple[KnobChange, ...] = (), run_code: bool = False) -> TreeFacts:
+    """run_code: on each branch where the patch applies, run the code-mode
+    scenarios on the branch's own io-wq.c without and with it."""
     message = analysis.message
     notes: list[str] = []
     files = patch_files(message)
@@ -114,8 +116,9 @@ def tree_facts(repo: KernelRepo, analysis: Analysis, mainline: str | None, branc
     facts = []
     with progress.task("stable branches", total=len(branches)) as shown:
         for b in branches:
-            facts.append(_branch(repo, b, mainline, mainline_tip, message, files, own_id, named, upstream, reference,
-                                 changed, {sha for sha, found in where.items() if b in found}))
+            fact = _branch(repo, b, mainline, mainline_tip, message, files, own_id, named, upstream, reference,
+                           changed, {sha for sha, found in where.items() if b in found})
+            facts.append(_with_code(repo, fact, files) if run_code else fact)
             shown.advance(f"stable branches: {b}")
     if repo.shallow:
         notes.append("shallow clone: commits older than its history cannot be found")
@@ -275,6 +278,55 @@ def _branch(repo: KernelRepo, branch: str, mainline: str | None, mainline_tip: s
     verdict, reasons = decide(bug, bug_reasons, fix, apply, apply_detail, prereqs, knobs)
     return BranchFacts(branch, tip, is_mainline, branch_file, bug, tuple(bug_reasons), fix, fix_commit, apply,
                        apply_detail, tuple(prereqs), knobs, verdict, tuple(reasons))
+
+
+def _with_code(repo: KernelRepo, fact: BranchFacts, files: tuple[FileDiff, ...]) -> BranchFacts:
+    """The branch's own io-wq.c, run without and with the patch (applied
+    in memory), where the patch applies and changes that file: does the
+    bug show here, does the patch fix it here, does it break anything
+    here. A finding the patch introduces on the branch makes it backport
+    work; what the run shows is added to the branch's reasons."""
+    from triage.diff.symbols import apply_hunks
+    from triage.errors import SourceError
+    from triage.sim.codedelta import code_delta
+
+    diff = next((f for f in files if (f.new_path or f.old_path or "").endswith("io-wq.c")), None)
+    if diff is None or fact.file is None or not fact.file.endswith("io-wq.c"):
+        return replace(fact, code_note="the patch changes no io-wq.c: nothing to run")
+    if fact.apply not in ("clean", "offset", "fuzz"):
+        return replace(fact, code_note=f"not run: the patch does not apply here ({fact.apply})")
+    before = repo.file_at(fact.branch, fact.file)
+    try:
+        after = apply_hunks(before, diff)
+    except SourceError as exc:
+        return replace(fact, code_note=f"not run: the hunks do not apply in memory ({exc.problem})")
+    code = code_delta(fact.file, before, after)
+    said = branch_code_words(code)
+    verdict = fact.verdict
+    if code.introduced and verdict in ("needed", "undetermined"):
+        verdict = "needs backport work"
+    return replace(fact, code=code, verdict=verdict, reasons=fact.reasons + (said,))
+
+
+def branch_code_words(code) -> str:
+    """What the branch's own code showed, in one reason."""
+    if code.stopped:
+        return f"its io-wq.c cannot be run here: {code.stopped}"
+    if not code.runs:
+        return "on its own io-wq.c no scenario runs a line the patch changes"
+    fixed = sorted({f.key for _, f in code.fixed})
+    introduced = sorted({f.key for _, f in code.introduced})
+    parts = []
+    if fixed:
+        parts.append("the bug shows here and the patch fixes it: " + "; ".join(fixed[:2]))
+    if introduced:
+        parts.append("the patch introduces here: " + "; ".join(introduced[:2]))
+    better = sum(1 for r in code.runs if r.outcome.value == "improves")
+    worse = sum(1 for r in code.runs if r.outcome.value in ("regresses", "mixed"))
+    if not parts:
+        parts.append("no finding changes")
+    return (f"its own io-wq.c run without and with the patch ({len(code.runs)} scenario(s)): " + "; ".join(parts)
+            + f"; better in {better}, worse in {worse}")
 
 
 def _bug(fixes: list[NamedCommit], inside: set[str], backports: dict) -> tuple[str, list[str]]:
