@@ -143,7 +143,11 @@ def _more(program, workload: Workload, schedules: int, seeded: CodeRun) -> CodeR
 def delta_key(message: str) -> str:
     """A finding as both sides can name it: object numbers, line numbers
     (the patch moves lines) and counts (nr_workers 2 or 3 is the same
-    broken cap) left out."""
+    broken cap) left out. A data race by its variable alone: a race on a
+    member that was racy before is the same bug, even where a patch that
+    makes more workers shows it at one more pair of sites."""
+    if message.startswith("data-race on "):
+        message = message.split(":", 1)[0]
     text = re.sub(r"#\d+", "#N", message)
     text = re.sub(r"\b([A-Za-z_]\w*):\d+", r"\1", text)
     return re.sub(r"\b\d+\b", "N", text)
