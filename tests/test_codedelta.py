@@ -43,6 +43,9 @@ def test_a_finding_is_the_same_in_both_files_whatever_its_numbers():
     assert delta_key("io_wq#1.acct[0]: nr_workers 2 > max_workers 1") == \
         delta_key("io_wq#1.acct[0]: nr_workers 3 > max_workers 1")
     assert delta_key("io_wq#1.acct[0]: nr_workers 2 > max_workers 1") != delta_key("io_wq#1.acct[0]: nr_running 0")
+    # 5.x's per-node io_wqe holds the accts that 6.x's io_wq holds
+    assert delta_key("io_wqe#1.acct[1]: nr_workers 0 at rest, 1 worker(s) exist for it") == \
+        delta_key("io_wq#1.acct[1]: nr_workers 0 at rest, 1 worker(s) exist for it")
 
 
 def test_the_file_against_itself_and_a_comment_change_show_nothing():
@@ -135,7 +138,7 @@ def test_the_unbalanced_decrement_mutant_is_shown_fixing_the_finding():
     # 8a565304927f (v6.10): worker->flags with bitops (iowq-model.md 3.D)
     ("6.6.9-37f31413", F612, "data-race on io_worker.flags@io_worker#N"),
     # "io-wq: fix bug of creating io-wokers unconditionally" (Hao Xu, 2021-08-08), in 5.14
-    ("5.14-rc5-b6f49b7c", "5.14-6b7b8aed", "nr_workers N > max_workers N"),
+    ("5.14-rc5-b6f49b7c", "5.14-6b7b8aed", "acct[N]: nr_workers N > max_workers N"),
     # "io_uring: fix false WARN_ONCE" (Pavel Begunkov, 2021-06-17), in 5.13.4 by AUTOSEL
     ("5.13-dcbec418", "5.13.4-b9e48f89", "WARN_ON at io_wqe_wake_worker: WARN_ON_ONCE hit"),
 ])
@@ -256,3 +259,30 @@ def test_per_branch_the_branch_file_runs_without_and_with_the_patch(tmp_path):
     assert stable["verdict"] == "needs backport work"
     assert any(r.startswith("its own io-wq.c run without and with the patch (") and "the patch introduces here: " in r
                for r in stable["reasons"])
+
+
+def test_a_version_that_only_reshapes_the_code_introduces_and_fixes_nothing():
+    """6.3.8 -> 6.4.4 removes the per-node io_wqe (its accts move into
+    io_wq): the findings both files have (the worker->flags race, the
+    at-rest count of create-request-outlives-worker) are the same bugs,
+    named through another struct, the race met in other workloads of the
+    two files: none is introduced or fixed."""
+    delta = code_delta("io_uring/io-wq.c", _text("6.3.8-378603b3"), _text("6.4.4-d746e7f7"), schedules=2,
+                       loops=False)
+    assert delta.runs and not delta.introduced and not delta.fixed
+    assert {f.key for r in delta.runs for f in r.findings} >= {"data-race on io_worker.flags@io_worker#N"}
+
+
+def test_history_shows_the_exit_wake_fix_and_the_per_fetch_exit_as_better_metrics():
+    """6.18.2 -> 6.19: exit wakes the idle workers of both accts again
+    (2b9c15286a17; 6.15 to 6.18.x woke only the bound acct's, iowq-model.md)
+    and reads IO_WQ_BIT_EXIT per fetch (10dc95939817): io_wq_put_and_exit
+    no longer waits for unbound workers' 5 s idle timeouts, and the linked
+    chain's exit waits 6000.5 ms instead of 9000.5 (the extra item is
+    cancelled: one item fewer run)."""
+    delta = code_delta("io_uring/io-wq.c", _text(F6182), _text("6.19-33e82013"), schedules=2, loops=False)
+    waits = {r.scenario: (d.before, d.after, d.change.value) for r in delta.runs for d in r.metrics
+             if d.metric == "exit_wait_ms"}
+    assert waits["exit-linked-chain"] == (9000.5, 6000.5, "improved")
+    assert waits["worker-bursts"][1:] == (0.0, "improved") and waits["worker-bursts"][0] > 3000
+    assert not delta.introduced and not delta.fixed

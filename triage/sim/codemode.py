@@ -29,7 +29,7 @@ from triage.errors import ScenarioError
 from triage.cexec.machine import Machine
 from triage.cexec.memory import FuncRef, Obj, Ptr, make
 from triage.cexec.program import Program
-from triage.sim import iowq_c
+from triage.sim import iowq_c, scenarios
 from triage.model import Better
 from triage.sim.engine import Engine, Park, RandomStrategy, Sleep, Wake
 from triage.sim.metrics import Metric
@@ -211,14 +211,8 @@ METRICS = (
     Metric("queue_wait_mean_ms", Better.LOWER, "mean wait of an item for a worker", tolerance=0.01),
     Metric("worker_task_work_run", Better.NEITHER, "task work run by workers"),
     Metric("last_worker_gone_after_close_ms", Better.LOWER, "how long workers outlived the closed ring"),
-    Metric("workers_exited", Better.LOWER, "worker threads that exited (churn)"),
-    Metric("distinct_worker_ids", Better.LOWER, "different workers seen (churn)"),
-    Metric("peak_workers", Better.NEITHER, "most workers alive at once (churn)"),
-    Metric("mean_workers", Better.NEITHER, "workers alive, time-weighted mean (churn)"),
-    Metric("creates_per_s_after_warmup", Better.LOWER, "worker forks per second after the warm-up (churn)"),
-    Metric("exits_per_s_after_warmup", Better.LOWER, "worker exits per second after the warm-up (churn)"),
-    Metric("works_done", Better.HIGHER, "work items completed (churn)", tolerance=0.001),
-)
+) + tuple(m for m in scenarios.REGISTRY["worker-churn"].metrics  # the closed loop's: the model's own
+          if m.name not in ("workers_created", "idle_worker_seconds"))  # (idle time is not measured here)
 # the workloads of a few hundred thousand steps at most (seconds in all);
 # a closed loop (worker-churn: 8 virtual s, about a minute here) runs
 # when asked for by name
