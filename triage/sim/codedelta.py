@@ -181,11 +181,17 @@ def code_delta(path: str, before: str, after: str, schedules: int = SCHEDULES, l
             placed[(line.side, line.line)] = line
             where[(line.side, line.line)] = statement
     runs, skipped, ran_lines = [], [], set()
+    if not placed and not definitions:  # nothing a workload could run (comments, blank lines)
+        return CodeDelta(path)
+    adds = any(side == "after" for side, _ in placed)  # lines only the patched file's coverage can reach
     for workload in _workloads(loops):
         label = workload.name + (f" ({CHURN_MS:g} ms)" if workload.loop is not None else "")
         try:
-            first = {"before": _remembered(before, pre.program, workload, 1),
-                     "after": codemode.run_workload(post.program, workload, seed=0)}
+            first = {"before": _remembered(before, pre.program, workload, 1)}
+            if not adds and not definitions and not any(
+                    statement in first["before"].lines for statement in where.values()):
+                continue  # the patch only takes lines out, and this workload ran none of them
+            first["after"] = codemode.run_workload(post.program, workload, seed=0)
         except CannotExecute as exc:
             runs.append(CodeScenarioRun(label, (), "", stopped=exc.problem))
             continue
