@@ -96,9 +96,12 @@ def _mutation_table(folder: str) -> tuple[list[tuple[str, str, list[str]]], int]
 # IO_WORKER_F_FREE races only with a submitter still walking the free list
 # after the worker left it and came back, an interleaving neither the
 # random schedules nor the exhaustive worker-flags search (one preemption
-# per instant) produces; the goto is taken only when a worker's create
-# request is still queued as it blocks again, which no workload makes
-# while the request is pending; the hash wake-up is not needed when the
+# per instant) produces; without the goto, a worker whose create request
+# is being run (create_state still held) queues a second one: its
+# reference and nr_running are taken and later given back by that second
+# create_worker_cb, which still respects the cap, so nothing the
+# invariants or metrics see goes wrong (the kernel's "one entry per
+# worker" is an economy here, not a correctness rule); the hash wake-up is not needed when the
 # worker that clears the bucket goes on to run the bucket's later items
 # itself, as it does in every workload.
 SURVIVORS = {("delete a counter decrement", "io_worker_cancel_cb"),

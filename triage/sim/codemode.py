@@ -301,7 +301,20 @@ def run_workload(program: Program, workload: Workload, seed: int = 0, horizon: f
     """One seeded schedule of the workload on the file's code."""
     engine = Engine(RandomStrategy(seed), trace=False)
     finish = setup(program, workload, engine, seed=seed)
-    engine.run(until=horizon or workload.horizon)
+    until = horizon or workload.horizon
+    if workload.loop is None:
+        engine.run(until=until)
+        return finish()
+    # a closed loop runs for a minute or more: shown by virtual half-second
+    # (engine.run stops at `until` and goes on from there when called again)
+    from triage import progress
+
+    marks = [min(until, 0.5 * k) for k in range(1, int(until / 0.5) + 2)]
+    marks = sorted(set(marks))
+    with progress.task(f"{workload.name} on the file's code", total=len(marks)) as shown:
+        for mark in marks:
+            engine.run(until=mark)
+            shown.advance(f"{workload.name} on the file's code: {mark:g} of {until:g} virtual s")
     return finish()
 
 
