@@ -92,19 +92,18 @@ def _code_summary(code) -> str:
     if not code.runs:
         return "no scenario runs a line the patch changes" + (
             f" ({len(code.not_exercised)} changed line(s) not exercised)" if code.not_exercised else "")
-    keys_in = {f.key for _, f in code.introduced}
-    keys_out = {f.key for _, f in code.fixed}
+    from triage.sim.codedelta import tally
+
+    counted = tally(code)
     parts = []
-    if keys_in:
-        parts.append(f"introduces {len(keys_in)} finding(s)")
-    if keys_out:
-        parts.append(f"fixes {len(keys_out)} finding(s)")
-    worse = [r.scenario for r in code.runs if r.outcome.value in ("regresses", "mixed")]
-    better = [r.scenario for r in code.runs if r.outcome.value in ("improves", "mixed")]
+    if counted.introduced:
+        parts.append(f"introduces {len(counted.introduced)} finding(s)")
+    if counted.fixed:
+        parts.append(f"fixes {len(counted.fixed)} finding(s)")
     if not parts:
         parts.append("no finding changes")
     text = (f"its own code, run in {len(code.runs)} scenario(s) that reach the change: " + ", ".join(parts)
-            + f"; better in {len(better)}, worse in {len(worse)}")
+            + f"; better in {counted.better}, worse in {counted.worse}")
     if code.not_exercised:
         text += f"; {len(code.not_exercised)} changed line(s) not exercised"
     return text

@@ -4,8 +4,10 @@ file with the same seeds and schedules; per workload the metrics side by
 side and each finding introduced by the patch, fixed by it, or not
 changed; the changed lines no workload ran, said.
 
-Pure: texts in, a CodeDelta out. Which workloads exist and what they
-measure is codemode's; nothing here knows any patch.
+Texts in, a CodeDelta out; the only state kept is a bounded memo of the
+pre-images loaded and their runs (they do not depend on the patch: a
+series on one tree, the mutation tests). Which workloads exist and what
+they measure is codemode's; nothing here knows any patch.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass, replace
 
 from triage.cexec.errors import CannotExecute
 from triage.errors import TriageError
-from triage.model import ChangedLine, CodeDelta, CodeEvidence, CodeScenarioRun, FindingChange
+from triage.model import ChangedLine, CodeDelta, CodeEvidence, CodeScenarioRun, FindingChange, Outcome
 from triage.sim import codemode
 from triage.sim.codemode import CodeRun, Workload
 from triage.sim.metrics import deltas, outcome
@@ -97,9 +99,7 @@ def _load_now(text: str, path: str, side: str) -> Side:
         for name in program.own:  # compile everything now: statement spans for every function
             program.function(name)
         return Side(program)
-    except CannotExecute as exc:
-        return Side(None, f"{side}: {exc.problem}")
-    except TriageError as exc:
+    except TriageError as exc:  # CannotExecute among them: the construct that stops the file
         return Side(None, f"{side}: {exc.problem}")
 
 
@@ -207,7 +207,7 @@ def code_delta(path: str, before: str, after: str, schedules: int = SCHEDULES, l
         if more > 1:  # the same seeds on both sides: 1..more-1 after the seeded 0
             sides = {"before": _remembered(before, pre.program, workload, more, first["before"]),
                      "after": _more(post.program, workload, more, first["after"])}
-        runs.append(_compare(label, workload, sides, reached, placed, more))
+        runs.append(_compare(label, sides, reached, placed, more))
     not_exercised = tuple(line for key, line in sorted(placed.items()) if key not in ran_lines)
     return CodeDelta(path, tuple(_across(runs)), not_exercised, tuple(definitions), tuple(skipped))
 
@@ -229,15 +229,12 @@ def _across(runs: list[CodeScenarioRun]) -> list[CodeScenarioRun]:
                       if (f.change is FindingChange.INTRODUCED and f.key in before)
                       or (f.change is FindingChange.FIXED and f.key in after) else f for f in r.findings)
         if found != r.findings:
-            new = sum(1 for f in found if f.change is FindingChange.INTRODUCED)
-            gone = sum(1 for f in found if f.change is FindingChange.FIXED)
-            r = replace(r, findings=found, outcome=outcome(r.metrics, new, gone))
+            r = replace(r, findings=found, outcome=_outcome(r.metrics, found))
         out.append(r)
     return out
 
 
-def _compare(label: str, workload: Workload, sides: dict[str, CodeRun], reached, placed, schedules: int
-             ) -> CodeScenarioRun:
+def _compare(label: str, sides: dict[str, CodeRun], reached, placed, schedules: int) -> CodeScenarioRun:
     before, after = sides["before"], sides["after"]
     metrics = tuple(d for d in deltas(codemode.METRICS, _shown(before.metrics), _shown(after.metrics))
                     if (d.before, d.after) != ("-", "-"))  # a metric neither side's workload has
@@ -250,11 +247,32 @@ def _compare(label: str, workload: Workload, sides: dict[str, CodeRun], reached,
     for key, f in keys_before.items():
         if key not in keys_after:
             found.append(_evidence(FindingChange.FIXED, f))
-    new = sum(1 for f in found if f.change is FindingChange.INTRODUCED)
-    gone = sum(1 for f in found if f.change is FindingChange.FIXED)
     shown = tuple(f"{side} {placed[(side, line)].function}:{line}" for side, line in sorted(reached))
     mode = "seed 0" if schedules <= 1 else f"seed 0 and {schedules - 1} more random schedules (seeds 1-{schedules - 1})"
-    return CodeScenarioRun(label, shown, mode, metrics, tuple(found), outcome(metrics, new, gone))
+    return CodeScenarioRun(label, shown, mode, metrics, tuple(found), _outcome(metrics, found))
+
+
+def _outcome(metrics, found) -> Outcome:
+    """Direction-aware (sim.metrics.outcome): metrics and the findings introduced and fixed."""
+    return outcome(metrics, sum(1 for f in found if f.change is FindingChange.INTRODUCED),
+                   sum(1 for f in found if f.change is FindingChange.FIXED))
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What a CodeDelta shows, counted once for every place that says it
+    (the behaviour summary, a branch's reason)."""
+
+    fixed: tuple[str, ...]  # finding keys, each once
+    introduced: tuple[str, ...]
+    better: int  # scenarios some metric or finding of which got better (mixed ones too)
+    worse: int  # ... worse
+
+
+def tally(code: CodeDelta) -> Tally:
+    return Tally(tuple(sorted({f.key for _, f in code.fixed})), tuple(sorted({f.key for _, f in code.introduced})),
+                 sum(1 for r in code.runs if r.outcome in (Outcome.IMPROVES, Outcome.MIXED)),
+                 sum(1 for r in code.runs if r.outcome in (Outcome.REGRESSES, Outcome.MIXED)))
 
 
 def _evidence(change: FindingChange, f) -> CodeEvidence:

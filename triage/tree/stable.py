@@ -314,19 +314,18 @@ def branch_code_words(code) -> str:
         return f"its io-wq.c cannot be run here: {code.stopped}"
     if not code.runs:
         return "on its own io-wq.c no scenario runs a line the patch changes"
-    fixed = sorted({f.key for _, f in code.fixed})
-    introduced = sorted({f.key for _, f in code.introduced})
+    from triage.sim.codedelta import tally
+
+    counted = tally(code)
     parts = []
-    if fixed:
-        parts.append("the bug shows here and the patch fixes it: " + "; ".join(fixed[:2]))
-    if introduced:
-        parts.append("the patch introduces here: " + "; ".join(introduced[:2]))
-    better = sum(1 for r in code.runs if r.outcome.value == "improves")
-    worse = sum(1 for r in code.runs if r.outcome.value in ("regresses", "mixed"))
+    if counted.fixed:
+        parts.append("the bug shows here and the patch fixes it: " + "; ".join(counted.fixed[:2]))
+    if counted.introduced:
+        parts.append("the patch introduces here: " + "; ".join(counted.introduced[:2]))
     if not parts:
         parts.append("no finding changes")
     return (f"its own io-wq.c run without and with the patch ({len(code.runs)} scenario(s)): " + "; ".join(parts)
-            + f"; better in {better}, worse in {worse}")
+            + f"; better in {counted.better}, worse in {counted.worse}")
 
 
 def _bug(fixes: list[NamedCommit], inside: set[str], backports: dict) -> tuple[str, list[str]]:
