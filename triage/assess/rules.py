@@ -8,7 +8,7 @@ evidence is missing (no tree, no diff, no model), never turned into a pass.
 from __future__ import annotations
 
 from triage.assess.risk import RISK_MAX, changed_lines, own_functions, own_hunks, risk_band, risk_factors
-from triage.model import Analysis, Assessment, RuleCheck
+from triage.model import Analysis, Assessment, Change, FindingChange, RuleCheck
 
 MAX_LINES = 100  # "It cannot be bigger than 100 lines, with context."
 SMALL_CHANGE = 20  # changed lines below which a one-function fix reads as "obviously correct"
@@ -105,13 +105,13 @@ def real_bug(a: Analysis) -> RuleCheck:
                    for d in r.improved]
     for r in code_runs:  # io-wq's own C, before and after
         worse += [f"{r.scenario} (its C): introduces {f.message[:120]}" for f in r.findings
-                  if f.change.value == "introduced by the patch"]
+                  if f.change is FindingChange.INTRODUCED]
         better += [f"{r.scenario} (its C): fixes {f.message[:120]}" for f in r.findings
-                   if f.change.value == "fixed by the patch"]
+                   if f.change is FindingChange.FIXED]
         worse += [f"{r.scenario} (its C): {d.metric} {d.before} -> {d.after} ({d.better.value} is better)"
-                  for d in r.metrics if d.change.value == "regressed"]
+                  for d in r.metrics if d.change is Change.REGRESSED]
         better += [f"{r.scenario} (its C): {d.metric} {d.before} -> {d.after} ({d.better.value} is better)"
-                   for d in r.metrics if d.change.value == "improved"]
+                   for d in r.metrics if d.change is Change.IMPROVED]
     if b.disagreements:  # one of the two is wrong: nothing passes on it
         return RuleCheck(rule, "unknown", "the knob model and io-wq's own C disagree: " + "; ".join(b.disagreements))
     where = ("simulated from the patch's code ("

@@ -13,8 +13,8 @@ import math
 from datetime import datetime, timezone
 from urllib.parse import quote
 
-from triage.model import (BranchFacts, BugReport, Change, Outcome, PatchReport, PostingLink, Report, ReviewState,
-                          ScenarioRun, TrailerCheck, TrailerScope, on_hunk)
+from triage.model import (BranchFacts, BugReport, Change, FindingChange, Outcome, PatchReport, PostingLink, Report,
+                          ReviewState, ScenarioRun, TrailerCheck, TrailerScope, on_hunk)
 from triage.report import words
 from triage.report.build import own_words, shown_diffs
 
@@ -246,8 +246,7 @@ def _behaviour(b) -> dict:
             "code": _code(b.code) if b.code is not None else None, "disagreements": list(b.disagreements)}
 
 
-CODE_FINDING_CLASS = {"introduced by the patch": "warn", "fixed by the patch": "done", "not changed": "quiet"}
-CODE_ORDER = {"introduced by the patch": 0, "fixed by the patch": 1, "not changed": 2}
+CODE_FINDING_CLASS = {FindingChange.INTRODUCED: "warn", FindingChange.FIXED: "done", FindingChange.UNCHANGED: "quiet"}
 
 
 def _code(c) -> dict:
@@ -260,10 +259,10 @@ def _code(c) -> dict:
             "metrics": [{"name": d.metric, "before": d.before, "after": d.after, "better": d.better.value,
                          "change": words.CHANGE_WORD[d.change], "cls": CHANGE_CLASS.get(d.change, ""), "help": d.help}
                         for d in r.metrics],
-            "findings": [{"change": f.change.value, "cls": CODE_FINDING_CLASS[f.change.value], "kind": f.kind,
+            "findings": [{"change": f.change.value, "cls": CODE_FINDING_CLASS[f.change], "kind": f.kind,
                           "message": f.message, "trail": list(f.trail), "time": f"{f.time:.6f}",
                           "schedule": compress_schedule(f.schedule), "choices": len(f.schedule)}
-                         for f in sorted(r.findings, key=lambda f: CODE_ORDER[f.change.value])],
+                         for f in words.by_change(r.findings)],
         })
     return {"path": c.path, "stopped": c.stopped, "runs": runs, "skipped": list(c.skipped),
             "not_exercised": [words.changed_line_text(x) for x in c.not_exercised],

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import textwrap
 
-from triage.model import Analysis, InputResult, Message, SymbolChange, TrailerCheck, TrailerScope
+from triage.model import (Analysis, Change, FindingChange, InputResult, Message, SymbolChange, TrailerCheck,
+                          TrailerScope)
 from triage.report import words
 from triage.model import on_hunk
 
@@ -175,11 +176,10 @@ def _code(c) -> dict:
     runs = []
     for r in c.runs:
         rows = [f"{d.metric:<34} {d.before!s:<14} {d.after!s:<14} {words.CHANGE_WORD[d.change]}" for d in r.metrics
-                if d.change.value != "unchanged"]
-        order = {"introduced by the patch": 0, "fixed by the patch": 1, "not changed": 2}
+                if d.change is not Change.UNCHANGED]
         findings = [{"line": words.code_finding_text(f),
-                     "evidence": words.code_evidence_lines(f) if f.change.value != "not changed" else []}
-                    for f in sorted(r.findings, key=lambda f: order[f.change.value])]
+                     "evidence": words.code_evidence_lines(f) if f.change is not FindingChange.UNCHANGED else []}
+                    for f in words.by_change(r.findings)]
         runs.append({"title": r.scenario, "outcome": words.OUTCOME_WORD[r.outcome] if not r.stopped else
                      f"cannot run: {r.stopped}", "mode": r.mode, "reached": ", ".join(r.reached), "rows": rows,
                      "findings": findings})

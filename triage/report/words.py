@@ -4,7 +4,8 @@ headlines, and the mail's claims (always as the mail's words)."""
 
 from __future__ import annotations
 
-from triage.model import Assessment, Change, Claim, Headline, MetricDelta, Outcome, ScenarioRun, TrailerCheck
+from triage.model import (Assessment, Change, Claim, FindingChange, Headline, MetricDelta, Outcome, ScenarioRun,
+                          TrailerCheck)
 
 CHANGE_WORD = {Change.IMPROVED: "better", Change.REGRESSED: "worse", Change.MOVED: "changed",
                Change.UNCHANGED: "", Change.NOT_COMPARABLE: "not comparable"}
@@ -97,6 +98,14 @@ def tree_says(n) -> str:
     if n.in_mainline is False:
         text += ", not in mainline"
     return text + "".join(f"; {x}" for x in n.problems)
+
+
+CODE_ORDER = {FindingChange.INTRODUCED: 0, FindingChange.FIXED: 1, FindingChange.UNCHANGED: 2}
+
+
+def by_change(findings) -> list:
+    """A code run's findings, those the patch introduces first, then those it fixes."""
+    return sorted(findings, key=lambda f: CODE_ORDER[f.change])
 
 
 def code_finding_text(f) -> str:
