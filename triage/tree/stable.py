@@ -116,9 +116,8 @@ def tree_facts(repo: KernelRepo, analysis: Analysis, mainline: str | None, branc
     facts = []
     with progress.task("stable branches", total=len(branches)) as shown:
         for b in branches:
-            fact = _branch(repo, b, mainline, mainline_tip, message, files, own_id, named, upstream, reference,
-                           changed, {sha for sha, found in where.items() if b in found})
-            facts.append(_with_code(repo, fact, files) if run_code else fact)
+            facts.append(_branch(repo, b, mainline, mainline_tip, message, files, own_id, named, upstream, reference,
+                                 changed, {sha for sha, found in where.items() if b in found}, run_code))
             shown.advance(f"stable branches: {b}")
     if repo.shallow:
         notes.append("shallow clone: commits older than its history cannot be found")
@@ -226,7 +225,8 @@ def _reference_text(repo: KernelRepo, analysis: Analysis, upstream: str | None, 
 
 def _branch(repo: KernelRepo, branch: str, mainline: str | None, mainline_tip: str | None, message: Message,
             files: tuple[FileDiff, ...], own_id: str | None, named: list[NamedCommit], upstream: str | None,
-            reference: dict[str, str], changed: tuple[KnobChange, ...], inside: set[str]) -> BranchFacts:
+            reference: dict[str, str], changed: tuple[KnobChange, ...], inside: set[str],
+            run_code: bool = False) -> BranchFacts:
     tip = repo.resolve(branch)
     is_mainline = branch == mainline
     fork = tip if is_mainline or not mainline else repo.merge_base(mainline, branch)
@@ -276,26 +276,27 @@ def _branch(repo: KernelRepo, branch: str, mainline: str | None, mainline_tip: s
             prereqs = _introductions(repo, missing, fork, mainline, mainline_tip, ref_path)
     knobs = knob_states(changed, branch_text)
     verdict, reasons = decide(bug, bug_reasons, fix, apply, apply_detail, prereqs, knobs)
-    return BranchFacts(branch, tip, is_mainline, branch_file, bug, tuple(bug_reasons), fix, fix_commit, apply,
+    fact = BranchFacts(branch, tip, is_mainline, branch_file, bug, tuple(bug_reasons), fix, fix_commit, apply,
                        apply_detail, tuple(prereqs), knobs, verdict, tuple(reasons))
+    return _with_code(fact, files, branch_text) if run_code else fact
 
 
-def _with_code(repo: KernelRepo, fact: BranchFacts, files: tuple[FileDiff, ...]) -> BranchFacts:
-    """The branch's own io-wq.c, run without and with the patch (applied
-    in memory), where the patch applies and changes that file: does the
-    bug show here, does the patch fix it here, does it break anything
-    here. A finding the patch introduces on the branch makes it backport
-    work; what the run shows is added to the branch's reasons."""
+def _with_code(fact: BranchFacts, files: tuple[FileDiff, ...], before: str | None) -> BranchFacts:
+    """The branch's own io-wq.c (`before`, as _branch read it), run
+    without and with the patch (applied in memory), where the patch
+    applies and changes that file: does the bug show here, does the patch
+    fix it here, does it break anything here. A finding the patch
+    introduces on the branch makes it backport work; what the run shows
+    is added to the branch's reasons."""
     from triage.diff.symbols import apply_hunks
     from triage.errors import SourceError
     from triage.sim.codedelta import code_delta
 
     diff = next((f for f in files if (f.new_path or f.old_path or "").endswith("io-wq.c")), None)
-    if diff is None or fact.file is None or not fact.file.endswith("io-wq.c"):
+    if diff is None or before is None or not (fact.file or "").endswith("io-wq.c"):
         return replace(fact, code_note="the patch changes no io-wq.c: nothing to run")
     if fact.apply not in ("clean", "offset", "fuzz"):
         return replace(fact, code_note=f"not run: the patch does not apply here ({fact.apply})")
-    before = repo.file_at(fact.branch, fact.file)
     try:
         after = apply_hunks(before, diff)
     except SourceError as exc:
