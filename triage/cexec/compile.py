@@ -224,7 +224,6 @@ class FunctionCompiler:
     def covered(self, node: Node, run: Callable) -> Callable:
         """Coverage: the line of every statement (and declaration) run."""
         key = (self.name, node.start_point[0] + 1)
-        self.p.lines.add(key)
         self.p.spans[key] = max(self.p.spans.get(key, 0), node.end_point[0] + 1)
 
         name, line = key

@@ -478,10 +478,9 @@ def create_io_thread(m, site, fn, arg, node):
         # the scenario asked for a failure: -EAGAIN (copy_process hit
         # RLIMIT_NPROC; the caller may retry) unless it named another errno
         return ErrPtr(m.state.get("create_errno", -11))
-    m.state["threads_created"] = m.state.get("threads_created", 0) + 1
-    n = m.state["threads_created"]
-    name = f"{m.runtime.thread_name}-{n}"
-    m.state.setdefault("created", []).append((name, m.engine.now))
+    created = m.state.setdefault("created", [])  # (name, time) of every thread, in order
+    name = f"{m.runtime.thread_name}-{len(created) + 1}"
+    created.append((name, m.engine.now))
     task = new_task(m, name)
     task.fields["flags"] |= PF_IO_WORKER  # create_io_thread: CLONE_IO thread, PF_IO_WORKER set by copy_process
 

@@ -32,13 +32,19 @@ class Program:
         self.globals: dict[str, tuple[C.CType, Node | None]] = {}
         self.extern: set[str] = set()  # globals declared `extern` by a runtime's C: the runtime gives their value
         self.compiled: dict[str, object] = {}
-        self.lines: set[tuple[str, int]] = set()  # (function, line) of every statement compiled
-        self.spans: dict[tuple[str, int], int] = {}  # (function, line) of a statement -> its last line
+        # (function, line) of every statement compiled -> its last line: the
+        # coverage keys, and where a changed line's statement ends
+        self.spans: dict[tuple[str, int], int] = {}
         self.own: dict[str, tuple[int, int]] = {}  # the source's own functions -> (first, last) line
         self._anon = 0
         pieces = list(extra) + [source]
         for index, piece in enumerate(pieces):
             self._read(prepare(piece), own=index == len(pieces) - 1)
+
+    @property
+    def lines(self):
+        """(function, line) of every statement compiled."""
+        return self.spans.keys()
 
     # ------------------------------------------------------------- reading
 

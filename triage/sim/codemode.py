@@ -811,7 +811,7 @@ def _result(engine, machine, submitted, ran, cancelled, freed, problems, state, 
     """`cut`: the run stopped (its horizon) before the workload's last
     step: what only its end shows (work lost, a hang) is not checked."""
     problems = list(problems)
-    created = machine.state.get("threads_created", 0)
+    created = len(machine.state.get("created", ()))
     alive = [t for t in engine.tasks if t.state != "done" and t.name.startswith("iou-wrk")]
     for label in submitted:
         n = ran.get(label, 0) + cancelled.get(label, 0)
