@@ -18,6 +18,7 @@ and exhaustive per instant with a preemption bound (explore_exhaustive).
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from dataclasses import dataclass, field, replace
@@ -193,8 +194,9 @@ CODE_SCENARIOS = tuple(WORKLOADS)
 # where one is right for every workload (fewer workers created, less
 # waiting at exit, workers that go when the ring goes); how many items
 # ran or were cancelled is context (a cancel that ran before is not worse)
+_CHURN_METRICS = {m.name: m for m in scenarios.REGISTRY["worker-churn"].metrics}  # the model's, for the loop
 METRICS = (
-    Metric("workers_created", Better.LOWER, "worker threads forked"),
+    _CHURN_METRICS["workers_created"],
     Metric("workers_alive_at_end", Better.LOWER, "workers still alive when the run ended"),
     Metric("works_submitted", Better.NEITHER, "work items queued"),
     # a work item io_uring asked for and io-wq ran: fewer is worse, unless
@@ -211,8 +213,8 @@ METRICS = (
     Metric("queue_wait_mean_ms", Better.LOWER, "mean wait of an item for a worker", tolerance=0.01),
     Metric("worker_task_work_run", Better.NEITHER, "task work run by workers"),
     Metric("last_worker_gone_after_close_ms", Better.LOWER, "how long workers outlived the closed ring"),
-) + tuple(m for m in scenarios.REGISTRY["worker-churn"].metrics  # the closed loop's: the model's own
-          if m.name not in ("workers_created", "idle_worker_seconds"))  # (idle time is not measured here)
+) + tuple(m for name, m in _CHURN_METRICS.items()  # the closed loop's: the model's own
+          if name not in ("workers_created", "idle_worker_seconds"))  # (idle time is not measured here)
 # the workloads of a few hundred thousand steps at most (seconds in all);
 # a closed loop (worker-churn: 8 virtual s, about a minute here) runs
 # when asked for by name
@@ -309,8 +311,7 @@ def run_workload(program: Program, workload: Workload, seed: int = 0, horizon: f
     # (engine.run stops at `until` and goes on from there when called again)
     from triage import progress
 
-    marks = [min(until, 0.5 * k) for k in range(1, int(until / 0.5) + 2)]
-    marks = sorted(set(marks))
+    marks = [0.5 * k for k in range(1, math.ceil(until / 0.5))] + [until]
     with progress.task(f"{workload.name} on the file's code", total=len(marks)) as shown:
         for mark in marks:
             engine.run(until=mark)
@@ -565,7 +566,7 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None, 
     getter = next((f for f in ("io_wq_get_acct", "io_wqe_get_acct") if f in program.functions), None)
     flag = program.consts  # the work flags as io-wq.h (or its stand-in, iowq_c) defines them
 
-    def quiet_pool() -> list[str]:
+    def quiet_pool() -> list[tuple[str, tuple[str, ...]]]:
         """Checked where the pool is at rest (the submitter between two
         steps, every worker blocked idle or in a work item, no creation
         in flight): per acct, nr_workers equals the workers that exist
@@ -601,26 +602,30 @@ def setup(program: Program, workload: Workload, engine: Engine, reduction=None, 
                 out.append((f"{acct.label}: nr_workers {nr} at rest, {live.get(id(acct), 0)} worker(s) exist for it",
                             m.writes_to(acct, "nr_workers")))
             if running != 0:
-                out.append((f"{acct.label}: nr_running {running} at rest, every worker asleep",
-                            m.writes_to(acct.fields["nr_running"], "counter")
-                            if isinstance(acct.fields["nr_running"], Obj) else m.writes_to(acct, "nr_running")))
+                out.append((f"{acct.label}: nr_running {running} at rest, every worker asleep", running_writes(acct)))
         return out
 
-    def invariant() -> list[str]:
+    def running_writes(acct: Obj) -> tuple[str, ...]:
+        """The last writes to an acct's nr_running (an atomic_t's counter, or a plain int)."""
+        running = acct.fields["nr_running"]
+        if isinstance(running, Obj):
+            return machine.writes_to(running, "counter")
+        return machine.writes_to(acct, "nr_running")
+
+    def invariant() -> list[tuple[str, tuple[str, ...]]]:
         """After every step; each violation with the writes that made it."""
         if state["wq"] is None:
             return []
+        out = []
         for acct in state["accts"]:
             nr, cap = acct.fields["nr_workers"], acct.fields["max_workers"]
             if nr > cap and not state["lowered"]:
-                engine.violated(f"{acct.label}: nr_workers {nr} > max_workers {cap}",
-                                machine.writes_to(acct, "nr_workers"))
+                out.append((f"{acct.label}: nr_workers {nr} > max_workers {cap}",
+                            machine.writes_to(acct, "nr_workers")))
             running = _counter(acct.fields["nr_running"])
             if running < 0:
-                engine.violated(f"{acct.label}: nr_running {running} < 0", machine.writes_to(
-                    acct.fields["nr_running"], "counter") if isinstance(acct.fields["nr_running"], Obj)
-                    else machine.writes_to(acct, "nr_running"))
-        return []
+                out.append((f"{acct.label}: nr_running {running} < 0", running_writes(acct)))
+        return out
 
     engine.invariant(invariant)
 

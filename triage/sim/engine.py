@@ -244,7 +244,7 @@ class Engine:
         self.schedule: list[str] = []  # choices where more than one task was ready
         self.findings: list[Finding] = []
         self.max_steps = max_steps
-        self.invariants: list[Callable[[], list[str]]] = []
+        self.invariants: list[Callable[[], list]] = []
         self.races = races
         self.current: Task | None = None
         self._seen_findings: set = set()
@@ -274,7 +274,9 @@ class Engine:
             self._timer(task, at)
         return task
 
-    def invariant(self, check: Callable[[], list[str]]) -> None:
+    def invariant(self, check: Callable[[], list]) -> None:
+        """check() after every step returns the problems it sees, each a
+        message or (message, trail): what led to it, as the checker knows it."""
         self.invariants.append(check)
 
     def log(self, text: str) -> None:
@@ -308,7 +310,10 @@ class Engine:
             if self.invariants:
                 for check in self.invariants:
                     for problem in check():
-                        self.violated(problem)
+                        if isinstance(problem, tuple):
+                            self.violated(*problem)
+                        else:
+                            self.violated(problem)
         blocked = [t.name for t in self.tasks if t.state == "lock"]
         if until is None and blocked:
             self._finding(Finding("deadlock", "tasks wait for locks forever: " + ", ".join(blocked),
